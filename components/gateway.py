@@ -1,0 +1,113 @@
+"""The whole gateway: secrets, Postgres, Redis and the proxy, sized from one set of settings."""
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from components.args import PlacementArgs, SizingArgs
+from components.platforms import docker, kubernetes
+from components.postgres import PostgresDatabase
+from components.proxy import LiteLLMProxy
+from components.redis import RedisCache
+from components.secrets import GatewaySecrets
+from components.settings import SLACK_WEBHOOK_KEY, StackSettings, load_settings
+
+
+class GatewayArgs(TypedDict):
+    settings: Mapping[str, Any]
+    """The `litellm-gateway:*` stack settings as plain data, keyed as in the stack file."""
+    api_keys: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Provider API keys by the secret config key each model names (S6)."""
+    slack_webhook_url: NotRequired[pulumi.Input[str] | None]
+    """Slack webhook for alerting (O2)."""
+    existing_salt_key: NotRequired[pulumi.Input[str] | None]
+    """Adopt the salt key of a running deployment instead of generating one (S1)."""
+
+
+class Gateway(pulumi.ComponentResource):
+    proxy_url: pulumi.Output[str]
+    health_url: pulumi.Output[str]
+    master_key: pulumi.Output[str]
+    postgres_max_connections: pulumi.Output[int]
+    redis_maxclients: pulumi.Output[int]
+    workers: pulumi.Output[int]
+
+    def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        api_keys = dict(args.get("api_keys") or {})
+        slack = args.get("slack_webhook_url")
+        settings = load_settings(args["settings"], set(api_keys) | ({SLACK_WEBHOOK_KEY} if slack is not None else set()))
+        super().__init__("litellm-gateway:index:Gateway", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        secrets = GatewaySecrets(f"{name}-secrets", {"existing_salt_key": args.get("existing_salt_key")}, child)
+        placement = self._placement(name, settings)
+        sizing = SizingArgs(
+            machine_class=settings.machine_class,
+            max_instances=settings.max_instances,
+            workers=settings.workers,
+            db_pool_per_worker=settings.db_pool_per_worker,
+            postgres_max_connections=settings.postgres_max_connections,
+        )
+        postgres = PostgresDatabase(
+            f"{name}-postgres",
+            {
+                **sizing,
+                **placement,
+                "image": settings.images.postgres,
+                "password": secrets.postgres_password,
+                "storage_gib": settings.kubernetes.postgres_storage_gib,
+                "storage_class": settings.kubernetes.storage_class,
+            },
+            child,
+        )
+        redis = RedisCache(
+            f"{name}-redis", {**sizing, **placement, "image": settings.images.redis, "password": secrets.redis_password}, child
+        )
+        ready: list[pulumi.Resource] = [postgres, redis]
+        if settings.mock_upstream and settings.platform == "docker":
+            docker.mock_upstream(f"{name}-mock-upstream", settings.images.mock_upstream, placement["docker_network"], self)
+        proxy = LiteLLMProxy(
+            f"{name}-proxy",
+            {
+                **placement,
+                "settings": args["settings"],
+                "master_key": secrets.master_key,
+                "salt_key": secrets.salt_key,
+                "drain_token": secrets.drain_token,
+                "redis_password": secrets.redis_password,
+                "redis_host": f"{name}-redis",
+                "postgres_host": f"{name}-postgres",
+                "database_url": postgres.url,
+                "api_keys": api_keys,
+                "slack_webhook_url": slack,
+                "depends_on": ready,
+            },
+            child,
+        )
+        plan = settings.plan()
+        self.proxy_url = proxy.url
+        self.health_url = pulumi.Output.from_input(
+            f"http://127.0.0.1:{settings.docker.health_port}" if settings.platform == "docker" else f"http://{name}-proxy:4001"
+        )
+        self.master_key = secrets.master_key
+        self.postgres_max_connections = postgres.max_connections
+        self.redis_maxclients = redis.maxclients
+        self.workers = proxy.workers
+        self.plan = plan
+        self.register_outputs(
+            {
+                "proxy_url": self.proxy_url,
+                "health_url": self.health_url,
+                "master_key": self.master_key,
+                "postgres_max_connections": self.postgres_max_connections,
+                "redis_maxclients": self.redis_maxclients,
+                "workers": self.workers,
+            }
+        )
+
+    def _placement(self, name: str, settings: StackSettings) -> PlacementArgs:
+        if settings.platform == "docker":
+            return PlacementArgs(platform="docker", docker_network=docker.network(name, self).name)
+        ns = kubernetes.namespace(settings.kubernetes.namespace, self)
+        return PlacementArgs(platform="kubernetes", namespace=ns.metadata.name)

@@ -1,0 +1,55 @@
+"""Fixed values of the hardening catalogue (../shared/HARDENING.md), one constant per rule.
+
+They live in one module so the sizing, the rendered LiteLLM config and the tests all read the
+same number; the rule ID beside each constant is the one error messages and tests cite.
+"""
+
+from typing import Final
+
+#: The LiteLLM release every image, config key and test is checked against. 1.106.2 is the
+#: newest that installs from the registries here (1.106.3+ need certifi>=2026.10.19).
+LITELLM_VERSION: Final = "1.106.2"
+#: N2: PyPI releases that shipped a credential stealer (March 2026).
+COMPROMISED_LITELLM_VERSIONS: Final = frozenset({"1.82.7", "1.82.8"})
+
+PROXY_PORT: Final = 4000
+HEALTH_PORT: Final = 4001  # H1
+METRICS_PORT: Final = 9090  # O3
+POSTGRES_PORT: Final = 5432
+REDIS_PORT: Final = 6379
+
+DB_POOL_PER_WORKER: Final = 10  # D1
+DB_RESERVED_CONNECTIONS: Final = 10  # D2: migrations, admin sessions, superuser slots
+REDIS_POOL_PER_WORKER: Final = 50  # R2
+REDIS_RESERVED_CLIENTS: Final = 10  # R2: redis-cli, health checks
+BATCH_WRITE_SECONDS: Final = 60  # D3
+REQUEST_TIMEOUT_SECONDS: Final = 600  # P7
+MAX_REQUESTS_BEFORE_RESTART: Final = 10_000  # P3
+RESTART_JITTER: Final = 1_000  # P8
+SUPERVISORD_STOPWAITSECS: Final = 3600  # P4
+DRAIN_MARGIN_SECONDS: Final = 30  # P9: gap between each shutdown timeout and the next
+PROBE_TIMEOUT_SECONDS: Final = 5  # H3
+ALERTING_THRESHOLD_SECONDS: Final = 300  # O2: LiteLLM reads seconds; the seed's 1000 outlives P7
+
+ROUTING_STRATEGY: Final = "simple-shuffle"  # F1
+ALLOWED_FAILS: Final = 3  # F2
+COOLDOWN_SECONDS: Final = 30  # F2
+RETRY_POLICY: Final = {  # F3
+    "AuthenticationErrorRetries": 0,
+    "ContentPolicyViolationErrorRetries": 0,
+    "TimeoutErrorRetries": 3,
+    "RateLimitErrorRetries": 3,
+    "InternalServerErrorRetries": 3,
+}
+ALLOWED_FAILS_POLICY: Final = {  # F4
+    "BadRequestErrorAllowedFails": 1000,
+    "AuthenticationErrorAllowedFails": 10,
+    "TimeoutErrorAllowedFails": 12,
+    "RateLimitErrorAllowedFails": 10000,
+    "ContentPolicyViolationErrorAllowedFails": 15,
+    "InternalServerErrorAllowedFails": 20,
+}
+
+#: P5/HARDENING reference measurement: ~330 MB per worker, plus the master and the health app.
+WORKER_MEMORY_MIB: Final = 384
+PROXY_BASE_MEMORY_MIB: Final = 640

@@ -1,0 +1,1 @@
+"""One module per platform: the only places that know Docker or Kubernetes APIs."""

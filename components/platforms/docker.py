@@ -1,0 +1,171 @@
+"""The dev platform: one Docker engine, a private network, containers.
+
+Everything Docker-specific lives here. Data stores publish no ports (N1); the proxy publishes
+4000 and 4001 on 127.0.0.1 only. Secrets reach containers as env or uploaded files (both stored
+as Pulumi secrets), never in a command line, which `docker inspect` and `ps` would show.
+"""
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_docker as docker
+
+from components import hardening as h
+from components.litellm_config import CONFIG_PATH
+from components.platforms.common import postgres_args, redis_args, redis_auth_conf
+from components.specs import (
+    MOCK_UPSTREAM_UID,
+    POSTGRES_DB,
+    POSTGRES_UID,
+    POSTGRES_USER,
+    PROXY_UID,
+    REDIS_UID,
+    Endpoint,
+    PostgresSpec,
+    ProxySpec,
+    RedisSpec,
+)
+
+REDIS_AUTH_FILE = "/tmp/redis-auth.conf"
+MOCK_UPSTREAM_ALIAS = "mock-upstream"
+MOCK_UPSTREAM_PORT = 8080
+
+
+def _env_list(plain: Mapping[str, str], secret: Mapping[str, pulumi.Input[str]] | None = None) -> pulumi.Output:
+    """Docker wants `K=V` strings; the list turns secret as soon as one value is."""
+    items = [pulumi.Output.from_input(f"{k}={v}") for k, v in plain.items()]
+    items += [pulumi.Output.concat(k, "=", v) for k, v in (secret or {}).items()]
+    return pulumi.Output.all(*items).apply(sorted)
+
+
+def _health(*test: str, start_period: str = "30s") -> docker.ContainerHealthcheckArgs:
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD", *test],
+        interval="10s",
+        timeout=f"{h.PROBE_TIMEOUT_SECONDS}s",  # H3
+        retries=3,
+        start_period=start_period,
+        start_interval="2s",
+    )
+
+
+def _network(network: str, alias: str) -> list[docker.ContainerNetworksAdvancedArgs]:
+    return [docker.ContainerNetworksAdvancedArgs(name=network, aliases=[alias])]
+
+
+def network(name: str, parent: pulumi.Resource) -> docker.Network:
+    """The gateway's private bridge network; its containers find each other by alias."""
+    return docker.Network(f"{name}-net", name=f"{name}-net", driver="bridge", opts=pulumi.ResourceOptions(parent=parent))
+
+
+def postgres(spec: PostgresSpec, network_name: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    volume = docker.Volume(
+        f"{spec.name}-data",
+        name=f"{spec.name}-data",
+        opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True),  # D6
+    )
+    docker.Container(
+        f"{spec.name}-container",
+        name=spec.name,
+        image=spec.image,
+        command=["postgres", *postgres_args(spec.plan)],
+        envs=_env_list(
+            {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_DB": POSTGRES_DB, "PGDATA": "/var/lib/postgresql/data/pgdata"},
+            {"POSTGRES_PASSWORD": spec.password},
+        ),
+        user=str(POSTGRES_UID),  # N3
+        volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/postgresql/data")],
+        networks_advanced=_network(network_name, spec.name),
+        healthcheck=_health("pg_isready", "-h", "127.0.0.1", "-U", POSTGRES_USER, "-d", POSTGRES_DB),
+        memory=spec.plan.postgres_resources.memory_mib,
+        restart="unless-stopped",
+        wait=True,
+        wait_timeout=120,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return Endpoint(spec.name, h.POSTGRES_PORT)
+
+
+def redis(spec: RedisSpec, network_name: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    docker.Container(
+        f"{spec.name}-container",
+        name=spec.name,
+        image=spec.image,
+        command=["redis-server", REDIS_AUTH_FILE, *redis_args(spec.plan)],
+        uploads=[docker.ContainerUploadArgs(file=REDIS_AUTH_FILE, content=redis_auth_conf(spec.password))],
+        user=str(REDIS_UID),  # N3
+        networks_advanced=_network(network_name, spec.name),
+        healthcheck=_health("redis-cli", "-h", "127.0.0.1", "--no-auth-warning", "ping", start_period="10s"),
+        memory=spec.plan.redis_resources.memory_mib,
+        restart="unless-stopped",
+        wait=True,
+        wait_timeout=60,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return Endpoint(spec.name, h.REDIS_PORT)
+
+
+def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    migrate = docker.Container(
+        f"{spec.name}-migrate",
+        name=f"{spec.name}-migrate",
+        image=spec.image,
+        command=["litellm-migrate"],
+        envs=_env_list(spec.migration_env, spec.migration_secret_env),
+        user=str(PROXY_UID),
+        networks_advanced=_network(network_name, f"{spec.name}-migrate"),
+        must_run=False,  # D5: a one-shot step that must have exited before the proxy starts
+        attach=True,
+        restart="no",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=spec.depends_on),
+    )
+    proxy_port, health_port = spec.published_ports
+    docker.Container(
+        f"{spec.name}-container",
+        name=spec.name,
+        image=spec.image,
+        command=spec.args,
+        envs=_env_list(spec.env, spec.secret_env),
+        uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=spec.config_yaml)],
+        user=str(PROXY_UID),  # N3
+        ports=[
+            docker.ContainerPortArgs(internal=h.PROXY_PORT, external=proxy_port, ip="127.0.0.1"),
+            docker.ContainerPortArgs(internal=h.HEALTH_PORT, external=health_port, ip="127.0.0.1"),
+        ],
+        networks_advanced=_network(network_name, spec.name),
+        healthcheck=_health(  # H2: the health app, never the main port
+            "python3", "-c",
+            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{h.HEALTH_PORT}/health/liveliness', timeout={h.PROBE_TIMEOUT_SECONDS - 1})",
+            start_period="120s",
+        ),  # fmt: skip
+        memory=spec.plan.proxy_resources.memory_mib,
+        cpus=str(spec.plan.workers),  # P5
+        stop_timeout=spec.plan.stop_grace_seconds,  # P4/P9
+        destroy_grace_seconds=spec.plan.stop_grace_seconds,
+        restart="unless-stopped",
+        wait=True,
+        wait_timeout=300,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[migrate]),
+    )
+    return Endpoint("127.0.0.1", proxy_port)
+
+
+def mock_upstream(name: str, image: str, network_name: pulumi.Input[str], parent: pulumi.Resource) -> str:
+    """The dev stack's own OpenAI-compatible upstream, so the gateway works offline end to end."""
+    docker.Container(
+        f"{name}-container",
+        name=name,
+        image=image,
+        user=str(MOCK_UPSTREAM_UID),
+        networks_advanced=_network(network_name, MOCK_UPSTREAM_ALIAS),
+        healthcheck=_health(
+            "python3", "-c",
+            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{MOCK_UPSTREAM_PORT}/health', timeout=4)",
+            start_period="5s",
+        ),  # fmt: skip
+        restart="unless-stopped",
+        wait=True,
+        wait_timeout=60,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return f"http://{MOCK_UPSTREAM_ALIAS}:{MOCK_UPSTREAM_PORT}/v1"

@@ -1,0 +1,335 @@
+"""The prod platform: Kubernetes objects in one namespace.
+
+Everything Kubernetes-specific lives here. Secrets live only in `Secret` objects and reach pods
+through `secretKeyRef` or mounted files (S4); data stores get ClusterIP Services and
+NetworkPolicies admitting only labelled clients (N1); every pod runs as a numeric non-root user
+with all capabilities dropped (N3).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import hardening as h
+from components.litellm_config import CONFIG_DIR, CONFIG_FILE, PROMETHEUS_MULTIPROC_DIR
+from components.platforms.common import postgres_args, redis_args, redis_auth_conf
+from components.specs import (
+    POSTGRES_DB,
+    POSTGRES_UID,
+    POSTGRES_USER,
+    PROXY_UID,
+    REDIS_UID,
+    Endpoint,
+    PostgresSpec,
+    ProxySpec,
+    RedisSpec,
+)
+
+POSTGRES_CLIENT_LABEL = "litellm-gateway/postgres-client"
+REDIS_CLIENT_LABEL = "litellm-gateway/redis-client"
+REDIS_AUTH_DIR = "/etc/redis-auth"
+REDIS_AUTH_KEY = "redis-auth.conf"
+
+
+def _labels(name: str, component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": name}
+
+
+def _meta(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str], *, fixed_name: bool = False) -> dict[str, Any]:
+    """Services keep their name (it is their DNS name); the rest get Pulumi's auto-names, so a
+    changed ConfigMap or Secret rolls the pods that mount it."""
+    meta: dict[str, Any] = {"namespace": namespace, "labels": dict(labels)}
+    if fixed_name:
+        meta["name"] = name
+    return meta
+
+
+def _pod_security(uid: int) -> dict[str, Any]:
+    return {
+        "run_as_non_root": True,
+        "run_as_user": uid,
+        "run_as_group": uid,
+        "fs_group": uid,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
+
+
+_CONTAINER_SECURITY = {  # N3
+    "allow_privilege_escalation": False,
+    "privileged": False,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def _resources(cpu: str, memory: str) -> dict[str, Any]:
+    """Requests equal limits: the machine class is guaranteed, not best effort (P5)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
+
+
+def _secret_env(secret_name: pulumi.Input[str], keys: list[str]) -> list[dict[str, Any]]:
+    return [{"name": k, "value_from": {"secret_key_ref": {"name": secret_name, "key": k}}} for k in keys]
+
+
+def _plain_env(env: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [{"name": k, "value": v} for k, v in env.items()]
+
+
+def _secret(name: str, namespace: pulumi.Input[str], data: Mapping[str, pulumi.Input[str]], parent: pulumi.Resource) -> k8s.core.v1.Secret:
+    return k8s.core.v1.Secret(
+        name,
+        metadata=_meta(name, namespace, {"app.kubernetes.io/instance": name}),
+        string_data={k: pulumi.Output.secret(v) for k, v in data.items()},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _service(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str], ports: Mapping[str, int], parent: pulumi.Resource) -> None:
+    k8s.core.v1.Service(
+        f"{name}-service",
+        metadata=_meta(name, namespace, labels, fixed_name=True),
+        spec={
+            "type": "ClusterIP",  # N1
+            "selector": dict(labels),
+            "ports": [{"name": n, "port": p, "target_port": p} for n, p in ports.items()],
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _admit_only(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str], client_label: str, port: int, parent: pulumi.Resource) -> None:
+    """N1: only pods carrying the client label reach this data store."""
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-netpol",
+        metadata=_meta(name, namespace, labels),
+        spec={
+            "pod_selector": {"match_labels": dict(labels)},
+            "policy_types": ["Ingress"],
+            "ingress": [{"from": [{"pod_selector": {"match_labels": {client_label: "true"}}}], "ports": [{"port": port}]}],
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def namespace(name: str, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": name}, opts=pulumi.ResourceOptions(parent=parent))
+
+
+def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    labels = _labels(spec.name, "postgres")
+    secret = _secret(f"{spec.name}-auth", ns, {"POSTGRES_PASSWORD": spec.password}, parent)
+    res = spec.plan.postgres_resources
+    claim: dict[str, Any] = {
+        "metadata": {"name": "data"},
+        "spec": {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{spec.storage_gib}Gi"}}},
+    }
+    if spec.storage_class:
+        claim["spec"]["storage_class_name"] = spec.storage_class
+    k8s.apps.v1.StatefulSet(
+        f"{spec.name}-statefulset",
+        metadata=_meta(spec.name, ns, labels),
+        spec={
+            "service_name": spec.name,
+            "replicas": 1,
+            "selector": {"match_labels": labels},
+            "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},  # D6
+            "volume_claim_templates": [claim],
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "security_context": _pod_security(POSTGRES_UID),
+                    "containers": [
+                        {
+                            "name": "postgres",
+                            "image": spec.image,
+                            "args": postgres_args(spec.plan),  # D2
+                            "env": _plain_env(
+                                {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_DB": POSTGRES_DB, "PGDATA": "/var/lib/postgresql/data/pgdata"}
+                            )
+                            + _secret_env(secret.metadata.name, ["POSTGRES_PASSWORD"]),
+                            "ports": [{"name": "postgres", "container_port": h.POSTGRES_PORT}],
+                            "readiness_probe": {
+                                "exec": {"command": ["pg_isready", "-h", "127.0.0.1", "-U", POSTGRES_USER, "-d", POSTGRES_DB]},
+                                "timeout_seconds": h.PROBE_TIMEOUT_SECONDS,
+                                "period_seconds": 10,
+                            },
+                            "resources": _resources(res.cpu, res.memory),
+                            "security_context": _CONTAINER_SECURITY,
+                            "volume_mounts": [{"name": "data", "mount_path": "/var/lib/postgresql/data"}],
+                        }
+                    ],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    _service(spec.name, ns, labels, {"postgres": h.POSTGRES_PORT}, parent)
+    _admit_only(spec.name, ns, labels, POSTGRES_CLIENT_LABEL, h.POSTGRES_PORT, parent)
+    return Endpoint(spec.name, h.POSTGRES_PORT)
+
+
+def redis(spec: RedisSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    labels = _labels(spec.name, "redis")
+    secret = _secret(f"{spec.name}-auth", ns, {REDIS_AUTH_KEY: redis_auth_conf(spec.password)}, parent)
+    res = spec.plan.redis_resources
+    k8s.apps.v1.Deployment(
+        f"{spec.name}-deployment",
+        metadata=_meta(spec.name, ns, labels),
+        spec={
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"match_labels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "security_context": _pod_security(REDIS_UID),
+                    "containers": [
+                        {
+                            "name": "redis",
+                            "image": spec.image,
+                            "args": ["redis-server", f"{REDIS_AUTH_DIR}/{REDIS_AUTH_KEY}", *redis_args(spec.plan)],
+                            "ports": [{"name": "redis", "container_port": h.REDIS_PORT}],
+                            "readiness_probe": {
+                                "tcp_socket": {"port": h.REDIS_PORT},
+                                "timeout_seconds": h.PROBE_TIMEOUT_SECONDS,
+                                "period_seconds": 10,
+                            },
+                            "resources": _resources(res.cpu, res.memory),
+                            "security_context": _CONTAINER_SECURITY,
+                            "volume_mounts": [{"name": "auth", "mount_path": REDIS_AUTH_DIR, "read_only": True}],
+                        }
+                    ],
+                    "volumes": [{"name": "auth", "secret": {"secret_name": secret.metadata.name}}],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    _service(spec.name, ns, labels, {"redis": h.REDIS_PORT}, parent)
+    _admit_only(spec.name, ns, labels, REDIS_CLIENT_LABEL, h.REDIS_PORT, parent)
+    return Endpoint(spec.name, h.REDIS_PORT)
+
+
+def _http_probe(path: str, *, failure_threshold: int = 3) -> dict[str, Any]:
+    """H2/H3: every probe asks the separate health app, with a 5 s timeout."""
+    return {
+        "http_get": {"path": path, "port": h.HEALTH_PORT},
+        "timeout_seconds": h.PROBE_TIMEOUT_SECONDS,
+        "period_seconds": 10,
+        "failure_threshold": failure_threshold,
+    }
+
+
+#: P9: the preStop hook asks LiteLLM to drain, carrying the token from the pod's env (a header
+#: literal in the manifest would put the secret in plain sight).
+_DRAIN_HOOK = (
+    "import os, urllib.request; urllib.request.urlopen(urllib.request.Request("
+    f"'http://127.0.0.1:{h.PROXY_PORT}/health/drain', headers={{'X-Drain-Token': os.environ['DRAIN_ENDPOINT_TOKEN']}}),"
+    " timeout=float(os.environ['GRACEFUL_SHUTDOWN_TIMEOUT']))"
+)
+
+
+def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    labels = _labels(spec.name, "litellm-proxy")
+    client_labels = {POSTGRES_CLIENT_LABEL: "true", REDIS_CLIENT_LABEL: "true"}
+    secret = _secret(f"{spec.name}-env", ns, {**spec.secret_env, **spec.migration_secret_env}, parent)
+    config = k8s.core.v1.ConfigMap(
+        f"{spec.name}-config",
+        metadata=_meta(f"{spec.name}-config", ns, labels),
+        data={CONFIG_FILE: spec.config_yaml},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    migrate = k8s.batch.v1.Job(
+        f"{spec.name}-migrate",
+        metadata=_meta(f"{spec.name}-migrate", ns, labels),
+        spec={
+            "backoff_limit": 2,
+            "template": {
+                "metadata": {"labels": {**_labels(spec.name, "litellm-migrate"), POSTGRES_CLIENT_LABEL: "true"}},
+                "spec": {
+                    "restart_policy": "Never",
+                    "security_context": _pod_security(PROXY_UID),
+                    "containers": [
+                        {
+                            "name": "migrate",
+                            "image": spec.image,
+                            "command": ["litellm-migrate"],
+                            "env": _plain_env(spec.migration_env)
+                            + _secret_env(secret.metadata.name, sorted(spec.migration_secret_env)),
+                            "security_context": _CONTAINER_SECURITY,
+                        }
+                    ],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=spec.depends_on),  # D5: Pulumi awaits completion
+    )
+    res = spec.plan.proxy_resources
+    deployment = k8s.apps.v1.Deployment(
+        f"{spec.name}-deployment",
+        metadata=_meta(spec.name, ns, labels),
+        spec={
+            **({} if spec.autoscaling else {"replicas": spec.replicas}),
+            "selector": {"match_labels": labels},
+            "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+            "template": {
+                "metadata": {"labels": {**labels, **client_labels}},
+                "spec": {
+                    "termination_grace_period_seconds": spec.plan.stop_grace_seconds,  # P4/P9
+                    "security_context": _pod_security(PROXY_UID),
+                    "containers": [
+                        {
+                            "name": "litellm",
+                            "image": spec.image,
+                            "args": spec.args,
+                            "env": _plain_env(spec.env) + _secret_env(secret.metadata.name, sorted(spec.secret_env)),
+                            "ports": [
+                                {"name": "http", "container_port": h.PROXY_PORT},
+                                {"name": "health", "container_port": h.HEALTH_PORT},
+                                {"name": "metrics", "container_port": h.METRICS_PORT},
+                            ],
+                            "startup_probe": _http_probe("/health/liveliness", failure_threshold=30),
+                            "liveness_probe": _http_probe("/health/liveliness"),
+                            "readiness_probe": _http_probe("/health/readiness"),
+                            "lifecycle": {"pre_stop": {"exec": {"command": ["python3", "-c", _DRAIN_HOOK]}}},
+                            "resources": _resources(res.cpu, res.memory),
+                            "security_context": _CONTAINER_SECURITY,
+                            "volume_mounts": [
+                                {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
+                                {"name": "metrics", "mount_path": PROMETHEUS_MULTIPROC_DIR},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "config_map": {"name": config.metadata.name}},
+                        {"name": "metrics", "empty_dir": {}},
+                    ],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[migrate]),
+    )
+    _service(spec.name, ns, labels, {"http": h.PROXY_PORT, "health": h.HEALTH_PORT, "metrics": h.METRICS_PORT}, parent)
+    k8s.policy.v1.PodDisruptionBudget(  # N4
+        f"{spec.name}-pdb",
+        metadata=_meta(spec.name, ns, labels),
+        spec={"max_unavailable": 1, "selector": {"match_labels": labels}},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    if spec.autoscaling:
+        low, high, cpu = spec.autoscaling
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(  # N4; its maximum fed the D2 budget
+            f"{spec.name}-hpa",
+            metadata=_meta(spec.name, ns, labels),
+            spec={
+                "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": deployment.metadata.name},
+                "min_replicas": low,
+                "max_replicas": high,
+                "metrics": [
+                    {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "average_utilization": cpu}}}
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return Endpoint(spec.name, h.PROXY_PORT)

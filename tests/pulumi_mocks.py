@@ -1,0 +1,119 @@
+"""Run the real __main__.py under Pulumi's mocks and record every registration request.
+
+The recording keeps what Pulumi's own Mocks hide: the resource options the engine receives
+(protect, parent, dependencies) and which input properties arrive as secrets.
+"""
+
+import json
+import os
+import runpy
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_SIG = rpc._special_sig_key
+SECRET_VALUE = rpc._special_secret_sig
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    protect: bool
+    retain_on_delete: bool
+    custom: bool
+    inputs: dict[str, Any]
+    secret_inputs: set[str]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _secret_paths(value: Any, path: str = "") -> set[str]:
+    """Dotted paths of every secret-wrapped value in a protobuf-as-dict tree."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_VALUE:
+            return {path}
+        return set().union(*(_secret_paths(v, f"{path}.{k}" if path else k) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(_secret_paths(v, f"{path}[{i}]") for i, v in enumerate(value)))
+    return set()
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    custom=bool(request.custom),
+                    inputs=rpc.deserialize_properties_unwrap_secrets(request.object)[0],
+                    secret_inputs=_secret_paths(raw),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                )
+            )
+        return response
+
+
+class Mocks(pulumi.runtime.Mocks):
+    """Resources echo their inputs; a Kubernetes object gets a metadata.name like the provider's."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        state = dict(args.inputs)
+        if args.typ.startswith("kubernetes:") and isinstance(state.get("metadata"), dict):
+            state["metadata"] = {"name": f"{args.name}-mock", **state["metadata"]}
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = "x" * int(args.inputs.get("length", 16))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@contextmanager
+def _config_env(config: dict[str, Any], secret_keys: list[str]):
+    saved = {k: os.environ.get(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
+    os.environ["PULUMI_CONFIG"] = json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_program(stack: str, config: dict[str, Any], secret_keys: list[str]) -> list[Registration]:
+    """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names)."""
+    monitor = RecordingMonitor(Mocks())
+    pulumi.runtime.set_mocks(Mocks(), project="litellm-gateway", stack=stack, preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    with _config_env(config, secret_keys):
+        program()
+    return monitor.registrations
