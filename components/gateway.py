@@ -109,5 +109,5 @@ class Gateway(pulumi.ComponentResource):
     def _placement(self, name: str, settings: StackSettings) -> PlacementArgs:
         if settings.platform == "docker":
             return PlacementArgs(platform="docker", docker_network=docker.network(name, self).name)
-        ns = kubernetes.namespace(settings.kubernetes.namespace, self)
+        ns = kubernetes.namespace(name, settings.kubernetes.namespace, self)
         return PlacementArgs(platform="kubernetes", namespace=ns.metadata.name)

@@ -112,8 +112,8 @@ def _admit_only(name: str, namespace: pulumi.Input[str], labels: Mapping[str, st
     )
 
 
-def namespace(name: str, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
-    return k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": name}, opts=pulumi.ResourceOptions(parent=parent))
+def namespace(prefix: str, name: str, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(f"{prefix}-namespace", metadata={"name": name}, opts=pulumi.ResourceOptions(parent=parent))
 
 
 def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:

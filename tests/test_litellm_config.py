@@ -1,0 +1,234 @@
+"""Rendered LiteLLM config, command line and environment: one assertion per rule ID, every key
+checked against the pinned LiteLLM release, and LiteLLM's own validator run on each stack (P10)."""
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import stack_secrets, stack_values
+
+from components import hardening as h
+from components import litellm_config as lc
+from components.settings import load_settings
+
+
+def rendered(stack: str, secrets: set[str] | None = None):
+    settings = load_settings(stack_values(stack), stack_secrets(stack) if secrets is None else secrets)
+    plan = settings.plan()
+    return settings, plan, lc.render_config(settings, plan)
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return rendered("prod", {"openaiApiKey", "anthropicApiKey", "slackWebhookUrl"})
+
+
+def test_d1_pool_per_worker(prod):
+    assert prod[2]["general_settings"]["database_connection_pool_limit"] == 10
+
+
+def test_d3_batch_writes(prod):
+    assert prod[2]["general_settings"]["proxy_batch_write_at"] == 60
+
+
+def test_d4_error_logs_off(prod):
+    assert prod[2]["general_settings"]["disable_error_logs"] is True
+
+
+def test_d5_proxy_never_migrates(prod):
+    env = lc.proxy_env(prod[1], redis_host="r")
+    assert env["DISABLE_SCHEMA_UPDATE"] == "true" and env["USE_PRISMA_MIGRATE"] == "true"
+
+
+def test_d7_db_unavailable_is_a_stack_choice():
+    assert rendered("prod")[2]["general_settings"]["allow_requests_on_db_unavailable"] is False
+    values = {**stack_values("prod"), "allowRequestsOnDbUnavailable": True}
+    settings = load_settings(values, stack_secrets("prod"))
+    assert lc.render_config(settings, settings.plan())["general_settings"]["allow_requests_on_db_unavailable"] is True
+
+
+def test_f1_f2_routing_and_circuit_breaker(prod):
+    router = prod[2]["router_settings"]
+    assert (router["routing_strategy"], router["allowed_fails"], router["cooldown_time"]) == ("simple-shuffle", 3, 30)
+
+
+def test_f3_permanent_errors_never_retried(prod):
+    policy = prod[2]["router_settings"]["retry_policy"]
+    assert policy["AuthenticationErrorRetries"] == 0 and policy["ContentPolicyViolationErrorRetries"] == 0
+    assert policy["TimeoutErrorRetries"] == policy["RateLimitErrorRetries"] == policy["InternalServerErrorRetries"] == 3
+
+
+def test_f4_allowed_fails_policy(prod):
+    assert prod[2]["router_settings"]["allowed_fails_policy"] == {
+        "BadRequestErrorAllowedFails": 1000,
+        "AuthenticationErrorAllowedFails": 10,
+        "TimeoutErrorAllowedFails": 12,
+        "RateLimitErrorAllowedFails": 10000,
+        "ContentPolicyViolationErrorAllowedFails": 15,
+        "InternalServerErrorAllowedFails": 20,
+    }
+
+
+def test_f5_fallbacks_from_stack_config(prod):
+    assert prod[2]["router_settings"]["fallbacks"] == [{"gpt-4o": ["claude-sonnet"]}]
+
+
+def test_f6_admission_control_per_worker(prod):
+    assert prod[2]["general_settings"]["max_in_flight_requests_per_worker"] == prod[1].max_in_flight_per_worker > 0
+
+
+def test_p6_production_mode_and_quiet_logs(prod):
+    env = lc.proxy_env(prod[1], redis_host="r")
+    assert (env["LITELLM_MODE"], env["LITELLM_LOG"], env["JSON_LOGS"]) == ("PRODUCTION", "ERROR", "true")
+    assert prod[2]["litellm_settings"]["set_verbose"] is False and prod[2]["litellm_settings"]["json_logs"] is True
+
+
+def test_p7_request_timeout_and_per_model_override(prod):
+    assert prod[2]["litellm_settings"]["request_timeout"] == 600
+    claude = next(m for m in prod[2]["model_list"] if m["model_name"] == "claude-sonnet")
+    assert claude["litellm_params"]["timeout"] == 900
+    assert prod[1].request_timeout_seconds == 900  # the drain chain covers the longest model
+
+
+def test_r1_redis_by_host_port_password_never_url(prod):
+    text = yaml.safe_dump(prod[2])
+    assert "redis_url" not in text and "url" not in prod[2]["litellm_settings"]["cache_params"]
+    assert prod[2]["router_settings"]["redis_password"] == "os.environ/REDIS_PASSWORD"
+
+
+def test_r2_redis_client_pool_per_worker(prod):
+    assert prod[2]["litellm_settings"]["cache_params"]["max_connections"] == h.REDIS_POOL_PER_WORKER
+
+
+def test_o1_o3_prometheus_with_separate_metrics_process(prod):
+    settings, plan, config = prod
+    assert "prometheus" in config["litellm_settings"]["callbacks"]
+    args = lc.proxy_args(settings, plan)
+    assert args[args.index("--prometheus_metrics_port") + 1] == str(h.METRICS_PORT)
+    assert lc.proxy_env(plan, redis_host="r")["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def test_o2_slack_only_with_a_webhook_and_threshold_in_seconds(prod):
+    assert prod[2]["general_settings"]["alerting"] == ["slack"]
+    assert prod[2]["general_settings"]["alerting_threshold"] < h.REQUEST_TIMEOUT_SECONDS
+    assert "alerting" not in rendered("prod")[2]["general_settings"]
+
+
+def test_p1_p3_p8_command_line(prod):
+    args = lc.proxy_args(prod[0], prod[1])
+    assert args[args.index("--num_workers") + 1] == "4"
+    assert args[args.index("--max_requests_before_restart") + 1] == "10000"
+    assert args[args.index("--max_requests_before_restart_jitter") + 1] == str(h.RESTART_JITTER)
+    assert lc.proxy_env(prod[1], redis_host="r")["MAX_REQUESTS_BEFORE_RESTART"] == "10000"
+
+
+def test_p8_no_recycling_with_one_worker():
+    settings = load_settings({**stack_values("dev"), "workers": 1}, stack_secrets("dev"))
+    assert "--max_requests_before_restart" not in lc.proxy_args(settings, settings.plan())
+
+
+def test_p2_gunicorn_when_chosen():
+    settings = load_settings({**stack_values("prod"), "proxyServer": "gunicorn"}, stack_secrets("prod"))
+    assert "--run_gunicorn" in lc.proxy_args(settings, settings.plan())
+    assert "--run_gunicorn" not in lc.proxy_args(*rendered("prod")[:2])
+
+
+def test_h1_p4_p9_health_app_and_shutdown_env(prod):
+    env = lc.proxy_env(prod[1], redis_host="r")
+    assert (env["SEPARATE_HEALTH_APP"], env["SEPARATE_HEALTH_PORT"]) == ("1", "4001")
+    assert int(env["SUPERVISORD_STOPWAITSECS"]) >= 3600
+    assert prod[1].request_timeout_seconds <= int(env["GRACEFUL_SHUTDOWN_TIMEOUT"]) < prod[1].stop_grace_seconds
+    assert prod[2]["general_settings"]["enable_drain_endpoint"] is True
+
+
+def test_no_internet_fetch_of_the_cost_map(prod):
+    assert lc.proxy_env(prod[1], redis_host="r")["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    assert lc.migration_env(prod[0], postgres_host="p")["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+
+
+def test_s4_secrets_only_by_reference(prod):
+    for model in prod[2]["model_list"]:
+        assert model["litellm_params"]["api_key"].startswith("os.environ/")
+    assert prod[2]["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
+    names = lc.secret_env_names(prod[0])
+    assert {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_URL", "REDIS_PASSWORD", "OPENAI_API_KEY"} <= set(names)
+    assert not set(names) & set(lc.proxy_env(prod[1], redis_host="r"))
+
+
+def _litellm_sources() -> str:
+    import litellm
+
+    root = Path(litellm.__file__).parent
+    return "\n".join(p.read_text(errors="replace") for p in (root / "proxy").rglob("*.py"))
+
+
+def test_every_rendered_key_is_read_by_the_pinned_litellm(prod):
+    """--validate_config ignores unknown general_settings keys, so look each up in 1.106.2:
+    general_settings keys in the proxy's sources, litellm_settings keys as module attributes,
+    router_settings keys as Router parameters, cache_params as RedisCache parameters."""
+    import litellm
+    from litellm.caching.redis_cache import RedisCache
+    from litellm.router import Router
+
+    config = prod[2]
+    sources = _litellm_sources()
+    unread = [k for k in config["general_settings"] if f'"{k}"' not in sources and f"'{k}'" not in sources]
+    assert unread == []
+    assert [k for k in config["litellm_settings"] if k != "cache_params" and not hasattr(litellm, k)] == []
+    assert set(config["router_settings"]) - set(inspect.signature(Router.__init__).parameters) == set()
+    cache_keys = set(config["litellm_settings"]["cache_params"]) - {"type"}
+    assert cache_keys - set(inspect.signature(RedisCache.__init__).parameters) - {"max_connections"} == set()
+    assert "max_connections" in _redis_kwargs()
+
+
+def _redis_kwargs() -> tuple[str, ...]:
+    from litellm._redis import _get_redis_kwargs
+
+    return tuple(_get_redis_kwargs())
+
+
+def test_pinned_litellm_version_is_the_one_installed():
+    from importlib.metadata import version
+
+    assert version("litellm") == h.LITELLM_VERSION
+    assert h.LITELLM_VERSION not in h.COMPROMISED_LITELLM_VERSIONS
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_p10_rendered_config_passes_litellms_own_validator(stack_name, tmp_path: Path):
+    settings, plan, _ = rendered(stack_name, stack_secrets(stack_name) | {"slackWebhookUrl"})
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(lc.render_config_yaml(settings, plan))
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MASTER_KEY": "sk-test",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "1",  # nothing listens: validation must not need Redis
+        "REDIS_PASSWORD": "test",
+        **{m.api_key_env: "test" for m in settings.models if m.api_key_env},
+    }
+    litellm_cli = Path(sys.executable).with_name("litellm")
+    result = subprocess.run(
+        [str(litellm_cli), "--config", str(config_file), "--validate_config"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "config OK" in result.stdout + result.stderr
+
+
+def test_p10_validator_catches_a_broken_config(tmp_path: Path):
+    """The check above can fail: a bad routing strategy exits 1."""
+    settings, plan, config = rendered("dev")
+    config["router_settings"]["routing_strategy"] = "bogus"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "1", "MOCK_API_KEY": "x"}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("litellm")), "--config", str(tmp_path / "config.yaml"), "--validate_config"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 1 and "routing_strategy" in result.stdout + result.stderr
