@@ -119,3 +119,19 @@ def test_json_text_from_pulumi_config_env_is_decoded():
 def test_every_problem_is_reported_at_once():
     message = refused("prod", r"3 problem", machineClass="huge", replicas=0, platform="nomad")
     assert "platform = 'nomad'" in message and "replicas = 0" in message
+
+
+def test_n2_dev_stack_uses_the_tags_the_image_script_builds():
+    """images/versions.env is what scripts/images.sh tags; the dev stack must deploy exactly that."""
+    from conftest import ROOT
+
+    versions = dict(
+        line.split("=", 1) for line in (ROOT / "images/versions.env").read_text().splitlines() if "=" in line and not line.startswith("#")
+    )
+    images = stack_values("dev")["images"]
+    assert images == {
+        "proxy": versions["LITELLM_IMAGE"],
+        "postgres": versions["POSTGRES_IMAGE"],
+        "redis": versions["REDIS_IMAGE"],
+        "mockUpstream": versions["MOCK_UPSTREAM_IMAGE"],
+    }

@@ -1,0 +1,68 @@
+# Shared by the project's scripts: the cache location, timed steps, and the offline Pulumi
+# environment. Sourced, not run.
+
+CACHE="${LITELLM_GATEWAY_CACHE:-$HOME/.cache/litellm-gateway}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# step NAME COMMAND...: runs COMMAND, printing its name, its duration and a clear failure line.
+step() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "==> $name"
+  if "$@"; then
+    echo "==> $name: done in $((SECONDS - start)) s"
+  else
+    local rc=$?
+    echo "==> $name: FAILED after $((SECONDS - start)) s (exit $rc)" >&2
+    return "$rc"
+  fi
+}
+
+# A pip install into VENV from REQUIREMENTS, skipped when the file has not changed since.
+venv_install() {
+  local venv=$1 requirements=$2
+  local stamp="$venv/.requirements.sha256"
+  local want; want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
+    echo "    $venv is up to date with $(basename "$requirements")"
+    return 0
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" > "$stamp"
+}
+
+# The environment every Pulumi command of the project runs with: the locally built toolchain,
+# no plugin downloads, no update checks.
+pulumi_env() {
+  local bin; bin=$("$ROOT/scripts/toolchain.sh" --print-path)
+  export PATH="$bin:$PATH"
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  export PULUMI_SKIP_UPDATE_CHECK=true
+}
+
+# The project's local state backend and a passphrase for its secrets: the user's own when
+# PULUMI_CONFIG_PASSPHRASE is set, else one generated once per machine for throwaway stacks.
+pulumi_stack_env() {
+  pulumi_env
+  mkdir -p "$CACHE/state"
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$CACHE/state}"
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    local file="$CACHE/$1-passphrase"
+    if [ ! -s "$file" ]; then
+      (umask 077; head -c 32 /dev/urandom | base64 > "$file")
+      echo "    created a passphrase for stack $1 in $file"
+    fi
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$file"
+  fi
+}
+
+# Creates the stack on first use and gives the dev stack's mock upstream its throwaway key.
+ensure_stack() {
+  local stack=$1
+  pulumi stack select "$stack" --create --non-interactive >/dev/null
+  if [ "$stack" = dev ] && ! pulumi config get mockApiKey --stack dev >/dev/null 2>&1; then
+    head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | pulumi config set --secret mockApiKey --stack dev >/dev/null
+    echo "    set the dev stack's secret mockApiKey (the mock upstream ignores it)"
+  fi
+}
