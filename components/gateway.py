@@ -66,7 +66,7 @@ class Gateway(pulumi.ComponentResource):
         )
         ready: list[pulumi.Resource] = [postgres, redis]
         if settings.mock_upstream and settings.platform == "docker":
-            docker.mock_upstream(f"{name}-mock-upstream", settings.images.mock_upstream, placement["docker_network"], self)
+            ready.append(docker.mock_upstream(f"{name}-mock-upstream", settings.images.mock_upstream, placement["docker_network"], self))
         proxy = LiteLLMProxy(
             f"{name}-proxy",
             {
@@ -81,9 +81,8 @@ class Gateway(pulumi.ComponentResource):
                 "database_url": postgres.url,
                 "api_keys": api_keys,
                 "slack_webhook_url": slack,
-                "depends_on": ready,
             },
-            child,
+            pulumi.ResourceOptions(parent=self, depends_on=ready),
         )
         plan = settings.plan()
         self.proxy_url = proxy.url

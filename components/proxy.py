@@ -34,8 +34,6 @@ class LiteLLMProxyArgs(PlacementArgs):
     """Provider API keys by the secret config key each model names (S6)."""
     slack_webhook_url: NotRequired[pulumi.Input[str] | None]
     """Slack webhook for alerting (O2); optional."""
-    depends_on: NotRequired[list[pulumi.Resource]]
-    """What the migration step waits for: the database and cache being up."""
 
 
 class LiteLLMProxy(pulumi.ComponentResource):
@@ -84,7 +82,8 @@ class LiteLLMProxy(pulumi.ComponentResource):
             if autoscaling
             else None,
             published_ports=(settings.docker.proxy_port, settings.docker.health_port),
-            depends_on=list(args.get("depends_on") or []),
+            # The migration step waits for whatever the proxy was told to wait for (the data stores).
+            depends_on=list(opts.depends_on) if opts and isinstance(opts.depends_on, list) else [],
         )
         if where.platform == "docker":
             endpoint = docker.proxy(spec, where.docker_network, self)

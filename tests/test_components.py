@@ -113,6 +113,7 @@ def test_d5_migration_finishes_before_the_proxy_starts(dev, prod):
     assert migrate.inputs["mustRun"] is False and migrate.inputs["attach"] is True
     assert migrate.inputs["command"] == ["litellm-migrate"]
     assert migrate.urn in one(dev, CONTAINER, "proxy-container").dependencies
+    assert one(dev, CONTAINER, "postgres-container").urn in migrate.dependencies  # the data stores first
     job = one(prod, "kubernetes:batch/v1:Job", "proxy-migrate")
     assert job.urn in one(prod, DEPLOYMENT, "proxy").dependencies
     proxy_env = {e["name"]: e for e in pod_spec(one(prod, DEPLOYMENT, "proxy"))["containers"][0]["env"]}

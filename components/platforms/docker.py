@@ -150,9 +150,10 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
     return Endpoint("127.0.0.1", proxy_port)
 
 
-def mock_upstream(name: str, image: str, network_name: pulumi.Input[str], parent: pulumi.Resource) -> str:
-    """The dev stack's own OpenAI-compatible upstream, so the gateway works offline end to end."""
-    docker.Container(
+def mock_upstream(name: str, image: str, network_name: pulumi.Input[str], parent: pulumi.Resource) -> docker.Container:
+    """The dev stack's own OpenAI-compatible upstream (reached as http://mock-upstream:8080/v1),
+    so the gateway works offline end to end."""
+    return docker.Container(
         f"{name}-container",
         name=name,
         image=image,
@@ -168,4 +169,3 @@ def mock_upstream(name: str, image: str, network_name: pulumi.Input[str], parent
         wait_timeout=60,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return f"http://{MOCK_UPSTREAM_ALIAS}:{MOCK_UPSTREAM_PORT}/v1"
