@@ -5,7 +5,7 @@ from typing import NotRequired
 import pulumi
 
 from components.args import PlacementArgs, SizingArgs, location_from, plan_from
-from components.platforms import docker, kubernetes
+from components.platforms import deploy
 from components.specs import POSTGRES_DB, POSTGRES_USER, PostgresSpec
 
 
@@ -39,10 +39,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             storage_gib=args.get("storage_gib", 20),
             storage_class=args.get("storage_class"),
         )
-        if where.platform == "docker":
-            endpoint = docker.postgres(spec, where.docker_network, self)
-        else:
-            endpoint = kubernetes.postgres(spec, where.namespace, self)
+        endpoint = deploy("postgres", spec, where, self)
         self.host = pulumi.Output.from_input(endpoint.host)
         self.port = pulumi.Output.from_input(endpoint.port)
         self.max_connections = pulumi.Output.from_input(plan.postgres_max_connections)

@@ -7,7 +7,7 @@ import pulumi
 
 from components import litellm_config as lc
 from components.args import PlacementArgs, location_from
-from components.platforms import docker, kubernetes
+from components.platforms import deploy
 from components.settings import SLACK_WEBHOOK_KEY, load_settings
 from components.specs import ProxySpec
 
@@ -85,10 +85,7 @@ class LiteLLMProxy(pulumi.ComponentResource):
             # The migration step waits for whatever the proxy was told to wait for (the data stores).
             depends_on=list(opts.depends_on) if opts and isinstance(opts.depends_on, list) else [],
         )
-        if where.platform == "docker":
-            endpoint = docker.proxy(spec, where.docker_network, self)
-        else:
-            endpoint = kubernetes.proxy(spec, where.namespace, self)
+        endpoint = deploy("proxy", spec, where, self)
         self.url = pulumi.Output.from_input(f"http://{endpoint.host}:{endpoint.port}")
         self.workers = pulumi.Output.from_input(plan.workers)
         self.config_yaml = pulumi.Output.from_input(config_yaml)

@@ -3,7 +3,7 @@
 import pulumi
 
 from components.args import PlacementArgs, SizingArgs, location_from, plan_from
-from components.platforms import docker, kubernetes
+from components.platforms import deploy
 from components.specs import RedisSpec
 
 
@@ -25,10 +25,7 @@ class RedisCache(pulumi.ComponentResource):
         where = location_from(args)
         super().__init__("litellm-gateway:index:RedisCache", name, {}, opts)
         spec = RedisSpec(name=name, image=args["image"], plan=plan, password=args["password"])
-        if where.platform == "docker":
-            endpoint = docker.redis(spec, where.docker_network, self)
-        else:
-            endpoint = kubernetes.redis(spec, where.namespace, self)
+        endpoint = deploy("redis", spec, where, self)
         self.host = pulumi.Output.from_input(endpoint.host)
         self.port = pulumi.Output.from_input(endpoint.port)
         self.maxclients = pulumi.Output.from_input(plan.redis_maxclients)

@@ -1,0 +1,89 @@
+"""The real Pulumi engine, driven through its CLI, on a throwaway local backend.
+
+Each test project is a copy of the repository's program in a temporary folder (sharing the
+virtualenvs by symlink), so tests can change code or config without touching the checkout,
+and its stack has its own backend folder and passphrase.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policies", "images")
+
+
+def toolchain_env() -> dict[str, str]:
+    """PATH with the pinned CLI; refuses (not skips) when scripts/setup has not built it."""
+    bin_dir = subprocess.run(
+        [str(ROOT / "scripts/toolchain.sh"), "--print-path"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not (Path(bin_dir) / "pulumi").exists():
+        raise RuntimeError(f"no Pulumi CLI in {bin_dir}: run scripts/setup (scripts/test does) before these tests")
+    return {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+
+
+@dataclass
+class Project:
+    """A copy of the program with its own backend; `run` calls the pulumi CLI in it."""
+
+    dir: Path
+    stack: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def copy(cls, tmp: Path, stack: str, stack_file: str, **config_changes) -> "Project":
+        project = tmp / "project"
+        project.mkdir()
+        for name in PROGRAM_FILES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+            else:
+                shutil.copy2(source, project / name)
+        (project / ".venv").symlink_to(ROOT / ".venv")
+        (project / "policies/venv").symlink_to(ROOT / "policies/venv")
+        shutil.copy2(ROOT / stack_file, project / f"Pulumi.{stack}.yaml")
+        (tmp / "state").mkdir()
+        env = {
+            **os.environ,
+            **toolchain_env(),
+            "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": "throwaway-test-passphrase",
+            "PULUMI_HOME": os.environ.get("PULUMI_HOME", str(Path.home() / ".pulumi")),
+        }
+        me = cls(project, stack, env)
+        me.run("stack", "init", stack)
+        for key, value in config_changes.items():
+            me.run("config", "set", "--path", f"litellm-gateway:{key}", json.dumps(value) if not isinstance(value, str) else value)
+        return me
+
+    def run(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["pulumi", *args, "--non-interactive", *(["--stack", self.stack] if args[0] not in ("stack",) else [])],
+            cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def set_secret(self, key: str, value: str) -> None:
+        self.run("config", "set", "--secret", key, value)
+
+    def with_pack(self, config: str) -> list[str]:
+        return ["--policy-pack", str(self.dir / "policies"), "--policy-pack-config", str(self.dir / f"policies/config/{config}.json")]
+
+    def outputs(self) -> dict:
+        return json.loads(self.run("stack", "output", "--json", "--show-secrets", "--stack", self.stack).stdout)
+
+    def export(self, *, show_secrets: bool = False) -> dict:
+        args = ["stack", "export", "--stack", self.stack] + (["--show-secrets"] if show_secrets else [])
+        return json.loads(self.run(*args).stdout)
