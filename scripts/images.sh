@@ -104,6 +104,19 @@ tag_of() {
   esac
 }
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# What an image is built from: its folder under images/ and versions.env. A tag whose label
+# differs was built from other sources and is rebuilt (the base image has no such folder).
+context_hash() {
+  [ -d "$IMAGES_DIR/$1" ] || { echo none; return; }
+  (cd "$IMAGES_DIR" && find "$1" -type f | LC_ALL=C sort | xargs sha256sum && sha256sum versions.env) | sha256sum | cut -c1-16
+}
+image_current() {
+  local name=$1 tag=$2 label
+  image_exists "$tag" || return 1
+  [ -d "$IMAGES_DIR/$name" ] && [ "$name" != base ] || return 0
+  label=$(docker image inspect --format '{{index .Config.Labels "io.litellm-gateway.context"}}' "$tag" 2>/dev/null)
+  [ "$label" = "$(context_hash "$name")" ]
+}
 image_size() { docker image inspect --format '{{.Size}}' "$1" 2>/dev/null | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
 
 if [ "$LIST" = 1 ]; then
@@ -204,6 +217,7 @@ docker_build() {  # docker_build NAME TAG CONTEXT [build-args...]
       --label "org.opencontainers.image.version=${tag##*:}" \
       --label "org.opencontainers.image.created=$(date -u +%FT%TZ)" \
       --label "io.litellm-gateway.image=$name" \
+      --label "io.litellm-gateway.context=$(context_hash "$name")" \
       "$@" "$ctx" \
     || fail_with_log "$log" "docker build of $tag failed"
 }
@@ -426,8 +440,8 @@ SUMMARY=""
 for name in $ORDER; do
   tag="$(tag_of "$name")"
   t=$(now)
-  if [ "$FORCE" = 0 ] && image_exists "$tag"; then
-    say "$name: $tag exists, skipped [$(secs_since "$t")s]"
+  if [ "$FORCE" = 0 ] && image_current "$name" "$tag"; then
+    say "$name: $tag exists and matches images/$name, skipped [$(secs_since "$t")s]"
     SUMMARY="$SUMMARY
   $tag  skipped  $(image_size "$tag")"
     continue
