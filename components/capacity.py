@@ -15,6 +15,7 @@ from pathlib import Path
 from components.errors import ConfigError
 from components.settings import StackSettings, load_stack_file
 from components.sizing import SizingPlan
+from components.table import render
 
 
 def _rows(settings: StackSettings, plan: SizingPlan) -> list[tuple[str, str, str]]:
@@ -44,14 +45,6 @@ def _rows(settings: StackSettings, plan: SizingPlan) -> list[tuple[str, str, str
     ]
 
 
-def _table(rows: list[tuple[str, str, str]]) -> str:
-    header = ("setting", "value", "rule")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m components.capacity",
@@ -70,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"platform": settings.platform, **plan.as_report()}, indent=2))
     else:
         print(f"Capacity plan for {args.stack_file}\n")
-        print(_table(_rows(settings, plan)))
+        print(render(("setting", "value", "rule"), _rows(settings, plan)))
         missing = sorted({m.api_key_secret for m in settings.models if m.api_key_secret} - settings.secret_keys)
         if missing:
             print(f"\nnote: secrets not set in this file yet (S6): {', '.join(missing)}")

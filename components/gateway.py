@@ -32,6 +32,9 @@ class Gateway(pulumi.ComponentResource):
     postgres_max_connections: pulumi.Output[int]
     redis_maxclients: pulumi.Output[int]
     workers: pulumi.Output[int]
+    redis_password: pulumi.Output[str]
+    containers: pulumi.Output[dict[str, str]]
+    """Docker only: container names of proxy, postgres and redis, for the operator commands."""
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None):
         api_keys = dict(args.get("api_keys") or {})
@@ -93,6 +96,10 @@ class Gateway(pulumi.ComponentResource):
         self.postgres_max_connections = postgres.max_connections
         self.redis_maxclients = redis.maxclients
         self.workers = proxy.workers
+        self.redis_password = secrets.redis_password
+        self.containers = pulumi.Output.from_input(
+            {kind: f"{name}-{kind}" for kind in ("proxy", "postgres", "redis")} if settings.platform == "docker" else {}
+        )
         self.plan = plan
         self.register_outputs(
             {
@@ -102,6 +109,8 @@ class Gateway(pulumi.ComponentResource):
                 "postgres_max_connections": self.postgres_max_connections,
                 "redis_maxclients": self.redis_maxclients,
                 "workers": self.workers,
+                "redis_password": self.redis_password,
+                "containers": self.containers,
             }
         )
 

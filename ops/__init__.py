@@ -1,0 +1,1 @@
+"""Operator commands for a deployed gateway: `python -m ops check|probe` (see --help)."""
