@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from e2e.engine import Project
+from devtools.pulumi_project import Project
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 

@@ -1,7 +1,7 @@
 """`pulumi preview` with the real engine and the policy pack, on the dev and prod stacks."""
 
 import pytest
-from e2e.engine import Project
+from devtools.pulumi_project import Project, closed_kubeconfig
 
 pytestmark = pytest.mark.engine
 
@@ -18,15 +18,7 @@ docker.Container("team-litellm", image="ghcr.io/berriai/litellm:latest",
 
 @pytest.fixture
 def kubeconfig(tmp_path):
-    """A kubeconfig pointing at a closed loopback port: preview must not need a cluster."""
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: none\n"
-        "clusters: [{name: none, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-        "contexts: [{name: none, context: {cluster: none, user: none}}]\n"
-        "users: [{name: none, user: {token: none}}]\n"
-    )
-    return path
+    return closed_kubeconfig(tmp_path)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

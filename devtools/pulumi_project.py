@@ -12,8 +12,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policies", "images")
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policies")
 
 
 def toolchain_env() -> dict[str, str]:
@@ -87,3 +87,15 @@ class Project:
     def export(self, *, show_secrets: bool = False) -> dict:
         args = ["stack", "export", "--stack", self.stack] + (["--show-secrets"] if show_secrets else [])
         return json.loads(self.run(*args).stdout)
+
+
+def closed_kubeconfig(folder: Path) -> Path:
+    """A kubeconfig pointing at a closed loopback port: previews must not need a cluster."""
+    path = folder / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: none\n"
+        "clusters: [{name: none, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "contexts: [{name: none, context: {cluster: none, user: none}}]\n"
+        "users: [{name: none, user: {token: none}}]\n"
+    )
+    return path
