@@ -1,0 +1,555 @@
+"""Database rules D1-D7."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import config_checks, containers, proxies, same_number, setting
+from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
+from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
+from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
+from .values import as_list, get, is_true, num, to_number
+from .workloads import max_instances, pg_max_connections, uses_db
+
+CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
+WORKLOADS = "kubernetes Deployment/StatefulSet/DaemonSet/Job/CronJob/Pod, docker Container"
+D2_RESERVE = 10
+DEFAULT_POOL = 10  # LiteLLM 1.106 proxy_cli default database_connection_pool_limit
+
+
+@resource_policy(
+    "litellm-d1-db-pool-limit",
+    "D1",
+    "D1: the DB connection pool is 10 per worker process (general_settings.database_connection_pool_limit: 10; "
+    "set explicitly, LiteLLM's default changed across versions). "
+    "Fix: set general_settings.database_connection_pool_limit: 10.",
+    ADVISORY,
+    CONFIG_HOLDERS,
+)
+def d1_pool_limit(res: Resource, stack) -> list[Finding]:
+    def check(cfg: LiteLLMConfig) -> list[Finding]:
+        v = setting(cfg.data, "general_settings.database_connection_pool_limit")
+        if same_number(v, 10):
+            return []
+        return [
+            violation(
+                "D1",
+                cfg.where,
+                f"general_settings.database_connection_pool_limit {fmt(v)}",
+                "10 (per worker process)",
+                "set general_settings.database_connection_pool_limit: 10",
+            )
+        ]
+
+    return config_checks(res, "D1", check)
+
+
+@resource_policy(
+    "litellm-d3-batch-spend-writes",
+    "D3",
+    "D3: spend writes are batched every 60 s (general_settings.proxy_batch_write_at: 60). "
+    "Fix: set general_settings.proxy_batch_write_at: 60.",
+    ADVISORY,
+    CONFIG_HOLDERS,
+)
+def d3_batch_writes(res: Resource, stack) -> list[Finding]:
+    def check(cfg: LiteLLMConfig) -> list[Finding]:
+        v = setting(cfg.data, "general_settings.proxy_batch_write_at")
+        if same_number(v, 60):
+            return []
+        found = f"general_settings.proxy_batch_write_at {fmt(v)}" + (" (LiteLLM default 10 s)" if v is None else "")
+        return [violation("D3", cfg.where, found, "60", "set general_settings.proxy_batch_write_at: 60")]
+
+    return config_checks(res, "D3", check)
+
+
+@resource_policy(
+    "litellm-d4-no-error-logs-in-db",
+    "D4",
+    "D4: error logs are not written to the DB (general_settings.disable_error_logs: true). "
+    "Fix: set general_settings.disable_error_logs: true.",
+    ADVISORY,
+    CONFIG_HOLDERS,
+)
+def d4_disable_error_logs(res: Resource, stack) -> list[Finding]:
+    def check(cfg: LiteLLMConfig) -> list[Finding]:
+        v = setting(cfg.data, "general_settings.disable_error_logs")
+        if is_true(v) is True:
+            return []
+        return [
+            violation(
+                "D4",
+                cfg.where,
+                f"general_settings.disable_error_logs {fmt(v)}",
+                "true",
+                "set general_settings.disable_error_logs: true",
+            )
+        ]
+
+    return config_checks(res, "D4", check)
+
+
+@resource_policy(
+    "litellm-d5-proxy-never-migrates",
+    "D5",
+    "D5: proxy instances never run migrations: DISABLE_SCHEMA_UPDATE=true on every proxy container, "
+    "no --use_prisma_db_push, no migrating init container. Fix: set DISABLE_SCHEMA_UPDATE=true on the proxy "
+    "and run migrations once per deploy in a dedicated Job/container.",
+    ADVISORY,
+    WORKLOADS,
+)
+def d5_proxy_never_migrates(res: Resource, stack: Stack) -> list[Finding]:
+    out: list[Finding] = []
+    proxies(stack, "D5", out)
+    for c in containers(stack, "proxy", "migration-init"):
+        if c.role == "migration-init":
+            out.append(
+                violation(
+                    "D5",
+                    c.label,
+                    "a LiteLLM init container in the proxy pod (it migrates on every pod start)",
+                    "migrations once per deploy in a dedicated Job",
+                    "move the migration into a Job the proxy Deployment depends on",
+                )
+            )
+            continue
+        db = uses_db(stack, c)
+        if db is False:
+            continue
+        v = c.env_value("DISABLE_SCHEMA_UPDATE", stack)
+        if is_unknown(v):
+            out.append(deferred("D5", c.label, f"DISABLE_SCHEMA_UPDATE ({c.env_reason('DISABLE_SCHEMA_UPDATE', stack)})"))
+        elif is_true(v) is not True:
+            out.append(
+                violation(
+                    "D5",
+                    c.label,
+                    f"DISABLE_SCHEMA_UPDATE {fmt(v)}",
+                    "DISABLE_SCHEMA_UPDATE=true (proxy instances never migrate)",
+                    "set the env var DISABLE_SCHEMA_UPDATE=true on the proxy container",
+                )
+            )
+        if c.has_flag("--use_prisma_db_push") is True:
+            out.append(
+                violation(
+                    "D5",
+                    c.label,
+                    "--use_prisma_db_push in the proxy args",
+                    "no schema changes from proxy instances",
+                    "remove --use_prisma_db_push; migrate in the dedicated job",
+                )
+            )
+    return out
+
+
+def _dep_closure(stack: Stack, res: Resource) -> set[str]:
+    seen: set[str] = set()
+    todo = [res]
+    while todo:
+        r = todo.pop()
+        for d in stack.all_deps_of(r):
+            if d.urn not in seen:
+                seen.add(d.urn)
+                todo.append(d)
+    return seen
+
+
+@stack_policy(
+    "litellm-d5-migration-before-proxy",
+    "D5",
+    "D5: a dedicated migration Job/container runs once per deploy and finishes before the proxy starts "
+    "(the proxy depends on it; Pulumi waits for it). Fix: add a LiteLLM migration Job (Kubernetes, without "
+    "pulumi.com/skipAwait) or a Docker container with attach: true, and make the proxy depend on it.",
+    ADVISORY,
+    WORKLOADS,
+)
+def d5_migration_before_proxy(stack: Stack) -> list[Finding]:
+    out: list[Finding] = []
+    proxies = [c for c in stack.proxies if uses_db(stack, c) is not False]
+    if not proxies:
+        return out
+    migrations = containers(stack, "migration")
+    if not migrations and stack.opaque:
+        return [deferred("D5", r.label, "the containers (is it the migration job?)", urn=r.urn) for r in stack.opaque]
+    if not migrations:
+        for c in proxies:
+            out.append(
+                violation(
+                    "D5",
+                    c.label,
+                    "no migration Job/container in the stack",
+                    "a dedicated LiteLLM migration Job/container that runs before the proxy",
+                    "add a Job running `python litellm/proxy/prisma_migration.py` (or a Docker container with "
+                    "attach: true) and make the proxy depend on it",
+                    urn=c.res.urn,
+                )
+            )
+        return out
+    mig_urns = {m.res.urn for m in migrations}
+    for m in migrations:
+        ann = get(m.res.props, "metadata.annotations")
+        if isinstance(ann, dict) and str(ann.get("pulumi.com/skipAwait", "")).lower() == "true":
+            out.append(
+                violation(
+                    "D5",
+                    m.label,
+                    "annotation pulumi.com/skipAwait: true",
+                    "Pulumi waits for the migration Job to complete",
+                    "remove the pulumi.com/skipAwait annotation from the migration Job",
+                    urn=m.res.urn,
+                )
+            )
+        if m.platform == "docker":
+            attach = get(m.res.props, "attach")
+            if is_unknown(attach):
+                out.append(deferred("D5", m.label, "attach", urn=m.res.urn))
+            elif attach is not True:
+                out.append(
+                    violation(
+                        "D5",
+                        m.label,
+                        f"attach {fmt(attach)}",
+                        "attach: true (Pulumi waits until the migration container exits)",
+                        "set attach=True (and must_run=False) on the migration container",
+                        urn=m.res.urn,
+                    )
+                )
+    seen: set[str] = set()
+    for c in proxies:
+        if c.res.urn in seen or c.res.urn in mig_urns:
+            continue
+        seen.add(c.res.urn)
+        if not (_dep_closure(stack, c.res) & mig_urns):
+            out.append(
+                violation(
+                    "D5",
+                    c.res.label,
+                    "no dependency on the migration " + ", ".join(sorted({m.res.label for m in migrations})),
+                    "the proxy starts only after the migration finished",
+                    "add depends_on=[<migration job/container>] to the proxy's resource options",
+                    urn=c.res.urn,
+                )
+            )
+    return out
+
+
+def _pool(stack: Stack, c: Container) -> tuple[Any, str]:
+    cfgs = stack.configs_for(c)
+    if is_unknown(cfgs):
+        return UNKNOWN, "the proxy's config"
+    for cfg in cfgs:
+        if is_unknown(cfg.data):
+            return UNKNOWN, cfg.where
+        v = setting(cfg.data, "general_settings.database_connection_pool_limit")
+        if v is not None:
+            n = to_number(v)
+            return (UNKNOWN if n is None else n), f"pool {fmt(v)} ({cfg.where})"
+    return DEFAULT_POOL, f"pool {DEFAULT_POOL} (LiteLLM default)"
+
+
+def _budget(stack: Stack, proxies: list[Container], per_worker) -> tuple[Any, list[str], list[tuple]]:
+    """Sum of per_worker × workers × max instances over proxies."""
+    total: Any = 0
+    parts: list[str] = []
+    defer: list[tuple] = []
+    for c in proxies:
+        pool, pool_src = per_worker(c)
+        workers = c.workers(stack)
+        inst, inst_src = max_instances(stack, c.res)
+        unknown = [n for n, v in (("the pool", pool), ("--num_workers", workers), ("the instance count", inst)) if is_unknown(v)]
+        if unknown:
+            defer.append((c, unknown, inst_src))
+            total = UNKNOWN
+            continue
+        if total is not UNKNOWN:
+            total += pool * workers * inst
+        parts.append(f"{num(pool)} ({pool_src}) × {num(workers)} workers × {num(inst)} instances ({inst_src})")
+    return total, parts, defer
+
+
+@stack_policy(
+    "litellm-d2-connection-budget",
+    "D2",
+    f"D2: connection budget: pool × workers × max instances (autoscaler maximum when present) + {D2_RESERVE} "
+    "reserved for migrations/admin ≤ Postgres max_connections. Fix: raise Postgres max_connections "
+    "(-c max_connections=N) or lower the pool, the workers or the autoscaler maximum.",
+    ADVISORY,
+    "kubernetes workloads + HorizontalPodAutoscaler, docker Container",
+)
+def d2_connection_budget(stack: Stack) -> list[Finding]:
+    out: list[Finding] = []
+    postgres = containers(stack, "postgres")
+    proxies = [c for c in stack.proxies if uses_db(stack, c) is not False]
+    if not postgres or not proxies:
+        return out
+    total, parts, defer = _budget(stack, proxies, lambda c: _pool(stack, c))
+    for pg in postgres:
+        maxc, where = pg_max_connections(stack, pg)
+        if defer or is_unknown(maxc) or is_unknown(total):
+            what = []
+            for c, unknown, src in defer:
+                what.append(f"{', '.join(unknown)} of {c.label}")
+            if is_unknown(maxc):
+                what.append(f"max_connections ({where})")
+            out.append(deferred("D2", pg.label, "; ".join(what) or "the connection budget", urn=pg.res.urn))
+            continue
+        need = total + D2_RESERVE
+        if need > maxc:
+            out.append(
+                violation(
+                    "D2",
+                    pg.label,
+                    f"max_connections {num(maxc)} ({where}) but the proxies can open "
+                    + " + ".join(parts)
+                    + f" = {num(total)} connections + {D2_RESERVE} reserve = {num(need)}",
+                    f"max_connections ≥ {num(need)}",
+                    f"set Postgres max_connections to at least {num(need)} (-c max_connections={num(need)}) "
+                    "or lower the pool / workers / autoscaler maximum",
+                    urn=pg.res.urn,
+                )
+            )
+    return out
+
+
+PG_DATA_DIRS = ("/var/lib/postgresql", "/bitnami/postgresql")
+
+
+def _covers(mount_path: str, data_dir: str) -> bool:
+    mp = mount_path.rstrip("/") or "/"
+    return data_dir == mp or data_dir.startswith(mp + "/")
+
+
+@stack_policy(
+    "litellm-d6-postgres-persistent-volume",
+    "D6",
+    "D6: Postgres data lives on a persistent volume that outlives the container and is protected from deletion. "
+    "Fix: Kubernetes: a StatefulSet volumeClaimTemplate (whenDeleted: Retain) or a protected PersistentVolumeClaim "
+    "mounted at the data directory; Docker: a named docker.Volume with protect=True mounted at /var/lib/postgresql/data.",
+    ADVISORY,
+    "kubernetes StatefulSet/Deployment + PersistentVolumeClaim, docker Container + Volume",
+)
+def d6_postgres_volume(stack: Stack) -> list[Finding]:
+    out: list[Finding] = []
+    for pg in containers(stack, "postgres"):
+        pgdata = pg.env_value("PGDATA", stack)
+        if is_unknown(pgdata):
+            out.append(deferred("D6", pg.label, "PGDATA", urn=pg.res.urn))
+            continue
+        data_dir = pgdata or "/var/lib/postgresql/data"
+        if pg.platform == "k8s":
+            out.extend(_d6_k8s(stack, pg, data_dir, bool(pgdata)))
+        else:
+            out.extend(_d6_docker(stack, pg, data_dir, bool(pgdata)))
+    return out
+
+
+def _data_mount_ok(path: Any, data_dir: str, explicit: bool) -> bool:
+    if not isinstance(path, str):
+        return False
+    if _covers(path, data_dir):
+        return True
+    return not explicit and any(_covers(d, path) or _covers(path, d) for d in PG_DATA_DIRS) and path != "/"
+
+
+def _d6_k8s(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[Finding]:
+    res = pg.res
+    mounts = as_list(get(pg.spec, "volumeMounts"))
+    if is_unknown(mounts):
+        return [deferred("D6", pg.label, "volumeMounts", urn=res.urn)]
+    data_mounts = [m for m in mounts if isinstance(m, dict) and _data_mount_ok(m.get("mountPath"), data_dir, explicit)]
+    fix = "mount a volumeClaimTemplate (StatefulSet) or a protected PersistentVolumeClaim at " + data_dir
+    if not data_mounts and has_unknown(mounts):
+        return [deferred("D6", pg.label, "volumeMounts", urn=res.urn)]
+    if not data_mounts:
+        return [violation("D6", pg.label, f"no volume mounted at the data directory {data_dir}", "a persistent volume", fix, urn=res.urn)]
+    raw_vols = as_list(get(pg.pod or {}, "volumes"))
+    raw_tpls = as_list(get(res.props, "spec.volumeClaimTemplates"))
+    if is_unknown(raw_vols) or is_unknown(raw_tpls):
+        return [deferred("D6", pg.label, "volumes / volumeClaimTemplates", urn=res.urn)]
+    vols = {v.get("name"): v for v in raw_vols if isinstance(v, dict) and isinstance(v.get("name"), str)}
+    templates = {get(t, "metadata.name"): t for t in raw_tpls if isinstance(t, dict) and isinstance(get(t, "metadata.name"), str)}
+    out = []
+    for m in data_mounts:
+        name = m.get("name")
+        if not isinstance(name, str):
+            out.append(deferred("D6", pg.label, "the data volume's name", urn=res.urn))
+            continue
+        if name in templates:
+            when = get(res.props, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted")
+            if is_unknown(when):
+                out.append(deferred("D6", pg.label, "persistentVolumeClaimRetentionPolicy.whenDeleted", urn=res.urn))
+            elif when == "Delete":
+                out.append(
+                    violation(
+                        "D6",
+                        res.label,
+                        "persistentVolumeClaimRetentionPolicy.whenDeleted 'Delete'",
+                        "Retain (the data PVC survives deleting the StatefulSet)",
+                        "set whenDeleted: Retain (the default)",
+                        urn=res.urn,
+                    )
+                )
+            continue
+        v = vols.get(name)
+        if not isinstance(v, dict):
+            out.append(deferred("D6", pg.label, f"volume {name!s}", urn=res.urn, reason="volume not found"))
+            continue
+        if isinstance(v.get("persistentVolumeClaim"), dict):
+            claim = v["persistentVolumeClaim"].get("claimName")
+            pvc = stack.k8s_named("PersistentVolumeClaim", claim, None, res)
+            if is_unknown(pvc):
+                out.append(deferred("D6", pg.label, f"PersistentVolumeClaim {claim!s}", urn=res.urn))
+            elif isinstance(pvc, Resource) and not pvc.protect:
+                out.append(
+                    violation(
+                        "D6",
+                        pvc.label,
+                        "protect false on the Postgres data claim",
+                        "protect=True",
+                        "add opts=pulumi.ResourceOptions(protect=True) to the PersistentVolumeClaim",
+                        urn=pvc.urn,
+                    )
+                )
+            continue
+        kind = next((k for k in v if k != "name"), "unknown")
+        out.append(
+            violation("D6", pg.label, f"the data directory on a '{kind}' volume (lost with the pod)", "a persistent volume", fix, urn=res.urn)
+        )
+    return out
+
+
+def _d6_docker(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[Finding]:
+    res = pg.res
+    fix = f"mount a named docker.Volume (protect=True) at {data_dir}"
+    vols = as_list(get(res.props, "volumes"))
+    mounts = as_list(get(res.props, "mounts"))
+    if is_unknown(vols) or is_unknown(mounts):
+        return [deferred("D6", pg.label, "volumes", urn=res.urn)]
+    entries = []  # (kind, name)
+    for v in vols:
+        if isinstance(v, dict) and _data_mount_ok(v.get("containerPath"), data_dir, explicit):
+            if v.get("hostPath") is not None:
+                entries.append(("bind", v.get("hostPath")))
+            elif v.get("volumeName") is not None:
+                entries.append(("volume", v.get("volumeName")))
+            else:
+                entries.append(("anonymous", None))
+    for m in mounts:
+        if isinstance(m, dict) and _data_mount_ok(m.get("target"), data_dir, explicit):
+            entries.append(({"volume": "volume", "bind": "bind"}.get(m.get("type"), "tmpfs"), m.get("source")))
+    if not entries and (has_unknown(vols) or has_unknown(mounts)):
+        return [deferred("D6", pg.label, "volumes", urn=res.urn)]
+    if not entries:
+        return [violation("D6", pg.label, f"no volume at the data directory {data_dir}", "a persistent named volume", fix, urn=res.urn)]
+    out = []
+    for kind, name in entries:
+        if kind == "bind":
+            continue
+        if kind in ("anonymous", "tmpfs"):
+            out.append(violation("D6", pg.label, f"an {kind} volume at {data_dir}", "a persistent named volume", fix, urn=res.urn))
+            continue
+        vol_res = [r for r in stack.of_type(DOCKER_VOLUME) if get(r.props, "name") == name and not is_unknown(name)]
+        if not vol_res:
+            vol_res = [r for r in stack.all_deps_of(res) if r.type == DOCKER_VOLUME]
+            if len(vol_res) > 1:
+                vol_res = [r for r in vol_res if is_unknown(get(r.props, "name"))] or vol_res
+        if is_unknown(name) and not vol_res:
+            out.append(deferred("D6", pg.label, "the data volume name", urn=res.urn))
+            continue
+        for vr in vol_res[:1]:
+            if not vr.protect:
+                out.append(
+                    violation(
+                        "D6",
+                        vr.label,
+                        "protect false on the Postgres data volume",
+                        "protect=True",
+                        "add opts=pulumi.ResourceOptions(protect=True) to the docker.Volume",
+                        urn=vr.urn,
+                    )
+                )
+    return out
+
+
+INTERNAL_LB_ANNOTATIONS = (
+    "service.beta.kubernetes.io/aws-load-balancer-internal",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme",
+    "networking.gke.io/load-balancer-type",
+    "cloud.google.com/load-balancer-type",
+    "service.beta.kubernetes.io/azure-load-balancer-internal",
+    "service.beta.kubernetes.io/oci-load-balancer-internal",
+)
+
+
+def _lb_is_internal(svc: Resource) -> bool:
+    ann = get(svc.props, "metadata.annotations")
+    if not isinstance(ann, dict):
+        return False
+    for k in INTERNAL_LB_ANNOTATIONS:
+        v = ann.get(k)
+        if isinstance(v, str) and v.lower() in ("true", "internal", "internal-facing"):
+            return True
+    return False
+
+
+def public_exposure(stack: Stack, c: Container) -> list[str]:
+    """How a proxy is reachable from outside the cluster/host (empty: private)."""
+    from .detect import pod_labels, selector_matches
+
+    found = []
+    if c.platform == "docker":
+        ports = as_list(get(c.res.props, "ports"))
+        for p in ports if isinstance(ports, list) else []:
+            if isinstance(p, dict):
+                ip = "0.0.0.0" if p.get("ip") in (None, "") else p.get("ip")
+                if isinstance(ip, str) and ip not in ("127.0.0.1", "::1", "localhost"):
+                    found.append(f"port {fmt(p.get('internal'))} published on {ip}")
+        return found
+    labels = pod_labels(c.res)
+    for svc in stack.k8s("Service"):
+        t = get(svc.props, "spec.type", "ClusterIP")
+        if t not in ("LoadBalancer", "NodePort"):
+            continue
+        if selector_matches(get(svc.props, "spec.selector"), labels) is True:
+            if t == "LoadBalancer" and _lb_is_internal(svc):
+                continue
+            found.append(f"{svc.label} type {t}")
+    if stack.k8s("Ingress"):
+        found.append("an Ingress in the stack")
+    return found
+
+
+@stack_policy(
+    "litellm-d7-db-unavailable-private-only",
+    "D7",
+    "D7: allow_requests_on_db_unavailable: true only for private/VPC deployments (default false). "
+    "Fix: set general_settings.allow_requests_on_db_unavailable: false, or keep the proxy private "
+    "(ClusterIP / internal load balancer, ports on 127.0.0.1).",
+    MANDATORY,
+    "LiteLLM config + kubernetes Service/Ingress, docker Container ports",
+)
+def d7_db_unavailable(stack: Stack) -> list[Finding]:
+    out: list[Finding] = []
+    for c in stack.proxies:
+        cfgs = stack.configs_for(c)
+        if not isinstance(cfgs, list):
+            continue
+        for cfg in cfgs:
+            if not isinstance(cfg.data, dict):
+                continue
+            v = setting(cfg.data, "general_settings.allow_requests_on_db_unavailable")
+            if is_true(v) is not True:
+                continue
+            exposed = public_exposure(stack, c)
+            if exposed:
+                out.append(
+                    violation(
+                        "D7",
+                        cfg.where,
+                        "allow_requests_on_db_unavailable: true while the proxy is public (" + "; ".join(exposed) + ")",
+                        "false, or a private deployment",
+                        "set general_settings.allow_requests_on_db_unavailable: false or make the proxy private",
+                        urn=cfg.res.urn,
+                    )
+                )
+    return out

@@ -1,0 +1,246 @@
+"""Cross-resource facts about workloads: instances (replicas / autoscaler maximum),
+Postgres and Redis settings, whether a proxy uses the database or Redis."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .detect import (
+    Container,
+    Stack,
+    conf_files_in,
+    is_k8s,
+    k8s_name,
+    k8s_namespace,
+    pod_labels,
+    token_is_unknown,
+)
+from .model import UNKNOWN, Resource, is_unknown
+from .values import get, num, to_number
+
+SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+
+
+def autoscalers_for(stack: Stack, res: Resource) -> list[tuple[Resource, Any, Any]]:
+    """(autoscaler, min, max) for HPAs / KEDA ScaledObjects that target this workload."""
+    out = []
+    name = k8s_name(res)
+    for h in stack.resources:
+        if not h.type.startswith("kubernetes:"):
+            continue
+        kind = h.kind
+        if kind == "HorizontalPodAutoscaler":
+            ref = get(h.props, "spec.scaleTargetRef")
+            lo, hi = _count(get(h.props, "spec.minReplicas"), 1), _count(get(h.props, "spec.maxReplicas"), None)
+        elif kind == "ScaledObject":
+            ref = get(h.props, "spec.scaleTargetRef")
+            lo = _count(get(h.props, "spec.minReplicaCount"), 0)
+            hi = _count(get(h.props, "spec.maxReplicaCount"), 100)  # KEDA's default maxReplicaCount
+        else:
+            continue
+        if is_unknown(ref):
+            if res.urn in [d.urn for d in stack.all_deps_of(h)]:
+                out.append((h, lo, hi))
+            continue
+        if not isinstance(ref, dict):
+            continue
+        rkind = ref.get("kind")
+        rkind = "Deployment" if rkind is None else rkind
+        rname = ref.get("name")
+        if not is_unknown(rkind) and rkind != res.kind:
+            continue
+        if is_unknown(rkind) or is_unknown(rname) or is_unknown(name):
+            if res.urn in [d.urn for d in stack.all_deps_of(h)]:
+                out.append((h, lo, hi))
+            continue
+        if rname == name or (name is None and rname == res.name):
+            out.append((h, lo, hi))
+    return out
+
+
+def _count(raw: Any, default: Any) -> Any:
+    """A replica count: number, the default when absent, UNKNOWN when computed or malformed."""
+    if raw is None:
+        return default
+    n = to_number(raw)
+    return UNKNOWN if n is None or is_unknown(n) else n
+
+
+def _replicas(res: Resource) -> tuple[Any, str]:
+    r = _count(get(res.props, "spec.replicas"), None)
+    if is_unknown(r):
+        return UNKNOWN, f"spec.replicas of {res.label}"
+    if r is None:
+        return 1, f"{res.label} replicas 1 (default)"
+    return r, f"{res.label} replicas {num(r)}"
+
+
+def max_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
+    """How many copies of this workload can run at once: the autoscaler maximum when
+    one targets it, else the replica count. (n | UNKNOWN, how it was found)."""
+    if not is_k8s(res):
+        return 1, "1 Docker container"
+    if res.kind in SCALABLE:
+        scalers = autoscalers_for(stack, res)
+        if scalers:
+            h, _, hi = scalers[0]
+            if is_unknown(hi) or hi is None:
+                return UNKNOWN, f"maxReplicas of {h.label}"
+            return hi, f"{h.label} maxReplicas {num(hi)}"
+        return _replicas(res)
+    if res.kind == "DaemonSet":
+        return UNKNOWN, f"{res.label} runs one pod per node"
+    return 1, f"{res.label}"
+
+
+def min_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
+    if not is_k8s(res):
+        return 1, "1 Docker container"
+    scalers = autoscalers_for(stack, res)
+    if scalers:
+        h, lo, _ = scalers[0]
+        if is_unknown(lo) or lo is None:
+            return UNKNOWN, f"minReplicas of {h.label}"
+        return lo, f"{h.label} minReplicas {num(lo)}"
+    return _replicas(res)
+
+
+def uses_db(stack: Stack, c: Container) -> Any:
+    """Does this proxy connect to Postgres? True / False / UNKNOWN."""
+    vals = [c.env_value(n, stack) for n in ("DATABASE_URL", "DATABASE_HOST")]
+    if any(v not in (None, "") and not is_unknown(v) for v in vals):
+        return True
+    cfgs = stack.configs_for(c)
+    if isinstance(cfgs, list):
+        for cfg in cfgs:
+            if isinstance(cfg.data, dict) and get(cfg.data, "general_settings.database_url") is not None:
+                return True
+    if any(is_unknown(v) for v in vals):
+        return UNKNOWN
+    return False
+
+
+def uses_redis(stack: Stack, c: Container) -> Any:
+    vals = [c.env_value(n, stack) for n in ("REDIS_HOST", "REDIS_URL")]
+    if any(v not in (None, "") and not is_unknown(v) for v in vals):
+        return True
+    cfgs = stack.configs_for(c)
+    if isinstance(cfgs, list):
+        for cfg in cfgs:
+            d = cfg.data
+            if not isinstance(d, dict):
+                continue
+            if (
+                get(d, "router_settings.redis_host") is not None
+                or get(d, "litellm_settings.cache") is True
+                or get(d, "litellm_settings.cache_params.host") is not None
+                or get(d, "general_settings.use_redis_transaction_buffer") is True
+            ):
+                return True
+    if any(is_unknown(v) for v in vals):
+        return UNKNOWN
+    return False
+
+
+# ---------------------------------------------------------------- server settings
+
+
+def _conf_lines(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=\s*|\s+)(.*)$", line)
+        if m:
+            out[m.group(1).lower()] = m.group(2).strip().strip("'\"")
+    return out
+
+
+def _mounted_conf_files(stack: Stack, c: Container) -> list[tuple[str, Any, str]]:
+    if c.platform == "docker":
+        return conf_files_in(c.res)
+    out = []
+    vols = get(c.pod or {}, "volumes")
+    for v in vols if isinstance(vols, list) else []:
+        if isinstance(v, dict) and isinstance(v.get("configMap"), dict):
+            obj = stack.k8s_named("ConfigMap", v["configMap"].get("name"), k8s_namespace(c.res), c.res)
+            if isinstance(obj, Resource):
+                out.extend(conf_files_in(obj))
+    return out
+
+
+def server_setting(stack: Stack, c: Container, name: str, env_names: tuple[str, ...] = ()) -> tuple[Any, str]:
+    """A Postgres (`-c name=V`, `--name=V`, postgresql.conf) or Redis (`--name V`,
+    redis.conf) setting of a data-store container: (value | None | UNKNOWN, where)."""
+    toks = c.tokens
+    lname = name.lower()
+    for i, t in enumerate(toks):
+        tl = t.lower()
+        # postgres: -c max_connections=200 | -c "max_connections=200" | -cmax_connections=200 | --max_connections=200
+        for prefix in ("-c", "--"):
+            if tl.startswith(prefix) and tl[len(prefix):].replace("-", "_").startswith(lname.replace("-", "_") + "="):
+                return t.split("=", 1)[1], f"{c.label} args"
+        if tl == "-c" and i + 1 < len(toks) and toks[i + 1].lower().startswith(lname + "="):
+            return toks[i + 1].split("=", 1)[1], f"{c.label} args"
+        # redis: --maxclients 20000
+        if tl == f"--{lname}":
+            if i + 1 < len(toks):
+                return (UNKNOWN if token_is_unknown(toks[i + 1]) else toks[i + 1]), f"{c.label} args"
+            return UNKNOWN, f"{c.label} args"
+    for env_name in env_names:
+        v = c.env_value(env_name, stack)
+        if v not in (None, ""):
+            if is_unknown(v):
+                return UNKNOWN, f"{env_name} env of {c.label}"
+            # REDIS_ARGS / REDIS_EXTRA_FLAGS style: a command-line fragment
+            if env_name.endswith(("_ARGS", "_FLAGS")):
+                parts = v.split()
+                for j, p in enumerate(parts):
+                    if p.lower() == f"--{lname}" and j + 1 < len(parts):
+                        return parts[j + 1], f"{env_name} env of {c.label}"
+                continue
+            return v, f"{env_name} env of {c.label}"
+    uses_conf = any("config_file" in t.lower() or t.endswith(".conf") for t in toks)
+    if uses_conf:
+        for key, text, where in _mounted_conf_files(stack, c):
+            if is_unknown(text):
+                return UNKNOWN, where
+            if isinstance(text, str):
+                lines = _conf_lines(text)
+                if lname in lines:
+                    return lines[lname], where
+    if not c.tokens_complete:
+        return UNKNOWN, f"{c.label} args (unknown until apply)"
+    return None, f"{c.label}"
+
+
+def pg_max_connections(stack: Stack, c: Container) -> tuple[Any, str]:
+    v, where = server_setting(stack, c, "max_connections", ("POSTGRESQL_MAX_CONNECTIONS",))
+    if v is None:
+        return 100, "Postgres default max_connections 100 (not set)"
+    n = to_number(v)
+    return (UNKNOWN if n is None else n), where
+
+
+def redis_maxclients(stack: Stack, c: Container) -> tuple[Any, str]:
+    v, where = server_setting(stack, c, "maxclients", ("REDIS_ARGS", "REDIS_EXTRA_FLAGS"))
+    if v is None:
+        return 10000, "Redis default maxclients 10000 (not set)"
+    n = to_number(v)
+    return (UNKNOWN if n is None else n), where
+
+
+def pods_selected(stack: Stack, selector: Any, namespace: Any = None) -> list[tuple[Resource, Any]]:
+    """Workloads whose pod template labels a selector matches: (resource, True|UNKNOWN)."""
+    from .detect import selector_matches, pod_template_path
+
+    out = []
+    for r in stack.resources:
+        if pod_template_path(r) is None:
+            continue
+        m = selector_matches(selector, pod_labels(r))
+        if m is True or is_unknown(m):
+            out.append((r, m))
+    return out
