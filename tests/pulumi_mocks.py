@@ -35,6 +35,7 @@ class Registration:
     secret_inputs: set[str]
     dependencies: list[str]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def _secret_paths(value: Any, path: str = "") -> set[str]:
@@ -70,6 +71,7 @@ class RecordingMonitor(MockMonitor):
                     secret_inputs=_secret_paths(raw),
                     dependencies=list(request.dependencies),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    outputs=self.resources[response.urn].state if response.urn in self.resources else {},
                 )
             )
         return response

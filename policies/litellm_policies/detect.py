@@ -190,10 +190,10 @@ def image_kind(img: Any) -> str | None:
     """'litellm' | 'postgres' | 'redis' | None from an ImageRef."""
     if not isinstance(img, ImageRef) or not img.repository:
         return None
-    repo = img.repository.lower()
     name = img.name.lower()
-    if "litellm" in repo:
+    if "litellm" in name:
         return "litellm"
+    # The image's own name decides, not its organisation: `litellm-gateway/postgres` is Postgres.
     if any(x in name for x in _EXCLUDED_NAME_PARTS):
         return None
     if any(x in name for x in ("postgres", "pgvector", "postgis", "timescaledb")):
@@ -370,15 +370,28 @@ def configs_in(res: Resource) -> list[LiteLLMConfig]:
     return out
 
 
+def _b64_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value).decode()
+    except (ValueError, UnicodeDecodeError):
+        return UNKNOWN
+
+
 def conf_files_in(res: Resource) -> list[tuple[str, Any, str]]:
     """(key/path, text|UNKNOWN, where) for `.conf` files (postgresql.conf, redis.conf)."""
     out: list[tuple[str, Any, str]] = []
-    if is_k8s(res, "ConfigMap"):
-        data = as_dict(get(res.props, "data"))
-        if isinstance(data, dict):
+    if is_k8s(res, "ConfigMap") or is_k8s(res, "Secret"):
+        # A Secret holds a redis.conf with requirepass: stringData as text, data as base64.
+        for field_name in ("data", "stringData"):
+            data = as_dict(get(res.props, field_name))
+            if not isinstance(data, dict):
+                continue
             for k, v in data.items():
                 if k.endswith(".conf"):
-                    out.append((k, v, f"{res.label} key '{k}'"))
+                    text = _b64_text(v) if field_name == "data" and is_k8s(res, "Secret") else v
+                    out.append((k, text, f"{res.label} key '{k}'"))
     elif res.type == DOCKER_CONTAINER:
         uploads = as_list(get(res.props, "uploads"))
         if isinstance(uploads, list):
@@ -477,7 +490,7 @@ class Container:
             return None
         toks = " ".join(t.lower() for t in self.tokens if not token_is_unknown(t))
         migrating = any(
-            x in toks for x in ("prisma_migration", "prisma migrate", "migrate deploy", "--skip_server_startup")
+            x in toks for x in ("prisma_migration", "prisma migrate", "migrate deploy", "--skip_server_startup", "litellm-migrate")
         ) or bool(re.search(r"(^|\s)migrate(\s|$)", toks))
         if self.init:
             return "migration-init"

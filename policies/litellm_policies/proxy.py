@@ -59,22 +59,27 @@ def p1_workers_match_cpu(res: Resource, stack: Stack) -> list[Finding]:
 
 
 @resource_policy(
-    "litellm-p2-gunicorn",
+    "litellm-p2-process-manager",
     "P2",
-    "P2: the proxy runs under the gunicorn process manager (--run_gunicorn). "
-    "Fix: add --run_gunicorn to the proxy args (or record the benchmark decision for uvicorn workers, P11, "
-    "by setting this policy's enforcement to advisory).",
+    "P2: the proxy's workers run under a process manager that restarts them: gunicorn (--run_gunicorn) "
+    "or LiteLLM's multi-worker uvicorn supervisor (--num_workers >= 2). On LiteLLM 1.106 uvicorn workers are "
+    "preferred: its gunicorn mode logs every request (P11) and cuts requests after 30 s on shutdown (P9). "
+    "Fix: add --run_gunicorn, or run at least 2 uvicorn workers.",
     ADVISORY,
     PROXY_WORKLOADS,
 )
-def p2_gunicorn(res: Resource, stack: Stack) -> list[Finding]:
+def p2_process_manager(res: Resource, stack: Stack) -> list[Finding]:
     out = []
     for c in proxies(stack, "P2", out):
-        flag = c.has_flag("--run_gunicorn")
-        if is_unknown(flag):
-            out.append(deferred("P2", c.label, "--run_gunicorn (args unknown)"))
-        elif not flag:
-            out.append(violation("P2", c.label, "no --run_gunicorn", "--run_gunicorn", "add --run_gunicorn to the container args"))
+        flag, workers = c.has_flag("--run_gunicorn"), c.workers(stack)
+        if flag is True or (not is_unknown(workers) and workers >= 2):
+            continue
+        if is_unknown(flag) or is_unknown(workers):
+            out.append(deferred("P2", c.label, "--run_gunicorn / --num_workers (args unknown)"))
+        else:
+            out.append(
+                violation("P2", c.label, f"one uvicorn worker without --run_gunicorn", "--run_gunicorn or --num_workers >= 2", "add --run_gunicorn or raise --num_workers")
+            )
     return out
 
 

@@ -166,8 +166,12 @@ def _mounted_conf_files(stack: Stack, c: Container) -> list[tuple[str, Any, str]
     for v in vols if isinstance(vols, list) else []:
         if isinstance(v, dict) and isinstance(v.get("configMap"), dict):
             obj = stack.k8s_named("ConfigMap", v["configMap"].get("name"), k8s_namespace(c.res), c.res)
-            if isinstance(obj, Resource):
-                out.extend(conf_files_in(obj))
+        elif isinstance(v, dict) and isinstance(v.get("secret"), dict):
+            obj = stack.k8s_named("Secret", v["secret"].get("secretName"), k8s_namespace(c.res), c.res)
+        else:
+            continue
+        if isinstance(obj, Resource):
+            out.extend(conf_files_in(obj))
     return out
 
 

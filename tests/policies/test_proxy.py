@@ -47,13 +47,17 @@ def test_p1_unknown_workers_deferred(k8s):
 # ---------------------------------------------------------------- P2 / P3
 
 
-def test_p2_gunicorn(k8s, docker):
+def test_p2_process_manager(k8s, docker):
     c = container(k8s["proxy"])
     c["args"] = set_arg(c["args"], "--run_gunicorn", remove=True)
     docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--run_gunicorn", remove=True)
+    for st in (k8s, docker):  # uvicorn's multi-worker supervisor is a process manager too
+        assert not messages(run(st), "P2")
+    c["args"] = set_arg(c["args"], "--num_workers", "1")
+    docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--num_workers", "1")
     for st in (k8s, docker):
         m = messages(run(st), "P2")
-        assert len(m) == 1 and "no --run_gunicorn" in m[0]
+        assert len(m) == 1 and "one uvicorn worker without --run_gunicorn" in m[0]
 
 
 def test_p3_recycling(k8s):

@@ -1,0 +1,166 @@
+"""F2, F3, F5 against the real proxy: how many times an upstream is called for one request that
+fails, when a failing deployment is cooled down, and where its traffic goes meanwhile.
+
+The mock upstream counts every call per upstream model (`GET /mock/stats`), so the numbers are
+the upstream's view, not the proxy's claims. Every group used here exists only for its test.
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+
+from components import hardening as h
+
+from .conftest import Stack, unique
+
+pytestmark = pytest.mark.docker
+
+
+def retry_policy(stack: Stack) -> dict[str, int]:
+    """The retry policy the proxy was actually given (the rendered config.yaml)."""
+    return yaml.safe_load(stack.config_yaml)["router_settings"]["retry_policy"]
+
+
+def upstream_calls_for_one_request(stack: Stack, model: str, status: int) -> tuple[int, int, float]:
+    """One proxy request to `model` whose upstream always answers `status`:
+    (status the client got, upstream calls it caused, seconds)."""
+    before = stack.calls(model)
+    result = stack.chat(model, unique(f"mock-status-{status}"), timeout=120)
+    return result.status, stack.calls(model) - before, result.elapsed
+
+
+def test_f3_auth_error_not_retried(shared_stack: Stack) -> None:
+    policy = retry_policy(shared_stack)
+    assert policy["AuthenticationErrorRetries"] == 0
+    status, calls, _ = upstream_calls_for_one_request(shared_stack, "f3-auth", 401)
+    assert status == 401
+    assert calls == 1, f"a 401 from the upstream was tried {calls} times; F3: permanent errors are never retried"
+
+
+def test_f3_rate_limit_and_server_errors_retried(shared_stack: Stack) -> None:
+    """429 -> RateLimitErrorRetries, 500 -> InternalServerErrorRetries, 408 -> TimeoutErrorRetries:
+    3 retries each, so 4 upstream calls for one request (run side by side, own groups)."""
+    policy = retry_policy(shared_stack)
+    cases = {
+        429: ("f3-rate", policy["RateLimitErrorRetries"]),
+        500: ("f3-server", policy["InternalServerErrorRetries"]),
+        408: ("f3-timeout", policy["TimeoutErrorRetries"]),
+    }
+    assert {retries for _, retries in cases.values()} == {3}
+    with ThreadPoolExecutor(len(cases)) as pool:
+        got = dict(zip(cases, pool.map(lambda s: upstream_calls_for_one_request(shared_stack, cases[s][0], s), cases)))
+    print(f"\n[F3] upstream status -> (client status, upstream calls, seconds): {got}")
+    for upstream_status, (client_status, calls, _) in got.items():
+        assert client_status == upstream_status, got
+        assert calls == 1 + cases[upstream_status][1], (
+            f"upstream {upstream_status}: {calls} upstream calls for one request, "
+            f"expected 1 + {cases[upstream_status][1]} retries; all: {got}"
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "finding (F3): the rendered retry_policy has no ServiceUnavailableErrorRetries nor DefaultRetries, so "
+        "LiteLLM 1.106.2 retries a 503 (ServiceUnavailableError) and a 502 (BadGatewayError) with the router's "
+        "default num_retries = openai.DEFAULT_MAX_RETRIES = 2: 3 upstream calls, not 4. Remove this marker when "
+        "the policy names them."
+    ),
+)
+def test_f3_service_unavailable_and_bad_gateway_retried_like_server_errors(shared_stack: Stack) -> None:
+    cases = {503: "f3-unavailable", 502: "f3-bad-gateway"}
+    with ThreadPoolExecutor(len(cases)) as pool:
+        got = dict(zip(cases, pool.map(lambda s: upstream_calls_for_one_request(shared_stack, cases[s], s), cases)))
+    print(f"\n[F3] upstream status -> (client status, upstream calls, seconds): {got}")
+    for upstream_status, (client_status, calls, _) in got.items():
+        assert client_status == upstream_status, got
+        assert calls == 1 + h.RETRY_POLICY["InternalServerErrorRetries"], f"{upstream_status}: {calls} calls; {got}"
+
+
+def test_f2_f5_cooldown_and_fallback(shared_stack: Stack) -> None:
+    """`primary` (fallbacks: [backup]) answers 503 without Retry-After. Every request still gets
+    a 200 from `backup`; once more than allowed_fails (3) requests failed on `primary` it is cooled
+    down: no call reaches it while `backup` serves, until cooldown_time (30 s) has passed."""
+    s = shared_stack
+    router = yaml.safe_load(s.config_yaml)["router_settings"]
+    assert router["allowed_fails"] == h.ALLOWED_FAILS == 3 and router["cooldown_time"] == h.COOLDOWN_SECONDS == 30
+    assert {"primary": ["backup"]} in router["fallbacks"]
+    # No Retry-After: LiteLLM takes an upstream's Retry-After over cooldown_time (see the test below).
+    s.mock_fault("primary", 503, retry_after=None)
+    try:
+        log: list[str] = []
+
+        def send(label: str) -> tuple[int, int]:
+            p0, b0 = s.calls("primary"), s.calls("backup")
+            r = s.chat("primary", unique(label), timeout=120)
+            p, b = s.calls("primary") - p0, s.calls("backup") - b0
+            log.append(f"{label}: {r.status} in {r.elapsed:.2f}s, primary +{p}, backup +{b}")
+            assert r.status == 200 and r.json()["model"] == "backup", (r.brief(), log)  # F5
+            return p, b
+
+        # 1. fail on primary until a request no longer reaches it (bounded: 10 requests)
+        failing_requests, cooled_at = 0, None
+        for i in range(10):
+            p, _ = send(f"warm-{i}")
+            if p == 0:
+                cooled_at = time.monotonic()
+                break
+            failing_requests += 1
+        assert cooled_at is not None, f"primary never cooled down: {log}"
+        # allowed_fails 3: the 4th failing request trips the breaker; each of the 2 workers may
+        # learn it from Redis one request late.
+        assert h.ALLOWED_FAILS + 1 <= failing_requests <= h.ALLOWED_FAILS + 2, log
+
+        # 2. during the cooldown: primary gets nothing, backup serves everything (~20 s)
+        while time.monotonic() - cooled_at < h.COOLDOWN_SECONDS - 8:
+            p, b = send("cooled")
+            assert p == 0 and b == 1, f"primary was called during its cooldown: {log}"
+            time.sleep(1)
+
+        # 3. after cooldown_time, primary is tried again (bounded: cooldown + 20 s)
+        retried_after = None
+        while time.monotonic() - cooled_at < h.COOLDOWN_SECONDS + 20:
+            p, _ = send("probe")
+            if p > 0:
+                retried_after = time.monotonic() - cooled_at
+                break
+            time.sleep(1)
+        print(f"\n[F2/F5] {failing_requests} failing requests before cooldown; primary retried "
+              f"{retried_after and round(retried_after, 1)} s after; " + "; ".join(log[: failing_requests + 1]))
+        assert retried_after is not None, f"primary still cooled down {h.COOLDOWN_SECONDS + 20}s later: {log}"
+        # the breaker opened during the last failing request, at most a few seconds before cooled_at
+        assert h.COOLDOWN_SECONDS - 10 <= retried_after <= h.COOLDOWN_SECONDS + 10, log
+    finally:
+        s.mock_fault("primary", None)
+
+
+def test_f2_upstream_retry_after_shortens_the_cooldown(shared_stack: Stack) -> None:
+    """LiteLLM 1.106.2 takes the cooldown from a deployment's own `cooldown_time`, else from the
+    upstream's Retry-After header, and only then from router_settings.cooldown_time. A provider
+    answering 503 with `Retry-After: 1` is cooled down for ~1 s, not 30 s (and the allowed-fails
+    counter, whose TTL is that same cooldown, barely accumulates). Pinned here as observed."""
+    s = shared_stack
+    s.mock_fault("retry-after", 404, retry_after=1)
+    try:
+        statuses, cooled_at, retried_after = [], None, None
+        deadline = time.monotonic() + 60
+        last = s.calls("retry-after")
+        while time.monotonic() < deadline and retried_after is None:
+            r = s.chat("retry-after", unique("ra"), timeout=60)
+            statuses.append(r.status)
+            now_calls = s.calls("retry-after")
+            if cooled_at is None and now_calls == last:
+                cooled_at = time.monotonic()
+            elif cooled_at is not None and now_calls > last:
+                retried_after = time.monotonic() - cooled_at
+            last = now_calls
+            if cooled_at is not None:
+                time.sleep(0.5)
+        print(f"\n[F2] with Retry-After: 1 the deployment was tried again {retried_after and round(retried_after, 1)} s "
+              f"after its cooldown began (cooldown_time is {h.COOLDOWN_SECONDS}); client statuses {statuses}")
+        assert cooled_at is not None and retried_after is not None, statuses
+        assert retried_after < 5, f"cooldown lasted {retried_after:.1f}s: Retry-After no longer wins over cooldown_time"
+    finally:
+        s.mock_fault("retry-after", None)

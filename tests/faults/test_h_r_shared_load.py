@@ -1,0 +1,193 @@
+"""H1, R1 and bad input against the shared proxy. The Redis outage runs last of the tests that
+need a healthy shared proxy (it restores Redis), the oversized body after it (it may kill a
+worker)."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from components import hardening as h
+
+from .conftest import Result, Stack, docker, http_request, run_load, summarize, unique
+
+pytestmark = pytest.mark.docker
+
+
+def load_sender(stack: Stack, timeout: float = 60):
+    return lambda i: stack.chat("load", unique(f"load {i}"), timeout=timeout)
+
+
+def test_h1_health_app_answers_while_main_port_saturated(shared_stack: Stack) -> None:
+    """48 clients keep the two workers on 4000 busy for ~15 s; meanwhile the health app on 4001
+    answers every /health/liveliness within the probe timeout (H3: 5 s). The same probe on the
+    main port is measured for comparison."""
+    s = shared_stack
+    stop = threading.Event()
+    load: list[Result] = []
+    loader = threading.Thread(
+        target=lambda: load.extend(run_load(load_sender(s), concurrency=48, max_requests=20_000, max_seconds=30, stop=stop)),
+        daemon=True,
+    )
+    loader.start()
+    try:
+        time.sleep(3)  # let the load build up
+        health: list[Result] = []
+        main: list[Result] = []
+        end = time.monotonic() + 12
+        while time.monotonic() < end:
+            health.append(s.health("/health/liveliness", timeout=h.PROBE_TIMEOUT_SECONDS))
+            main.append(http_request(s.proxy_port, "GET", "/health/liveliness", timeout=30))
+            time.sleep(0.25)
+    finally:
+        stop.set()
+        loader.join(timeout=90)
+    assert not loader.is_alive()
+    ms = lambda rs: sorted(round(r.elapsed * 1000) for r in rs)  # noqa: E731
+    hl, ml = ms(health), ms(main)
+    print(
+        f"\n[H1] load: {summarize(load)}; health app :4001 p50 {hl[len(hl) // 2]} ms max {hl[-1]} ms "
+        f"({len(hl)} probes); main :4000 p50 {ml[len(ml) // 2]} ms max {ml[-1]} ms"
+    )
+    bad = [r.brief() for r in health if r.status != 200 or r.elapsed >= h.PROBE_TIMEOUT_SECONDS]
+    assert not bad, f"health app probes failed or took >= {h.PROBE_TIMEOUT_SECONDS}s under load: {bad}"
+    assert len(load) >= 200, f"the main port was not under load: {summarize(load)}"
+    assert sum(r.status == 200 for r in load) >= 0.95 * len(load), summarize(load)
+
+
+BAD_REQUESTS: dict[str, tuple[bytes, bool]] = {
+    # name: (body, send the master key)
+    "invalid JSON": (b'{"model": "load", "messages": [ {', True),
+    "empty body": (b"", True),
+    "no messages": (json.dumps({"model": "load"}).encode(), True),
+    "messages not a list": (json.dumps({"model": "load", "messages": "hi"}).encode(), True),
+    "unknown model": (json.dumps({"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]}).encode(), True),
+    "no key": (json.dumps({"model": "load", "messages": [{"role": "user", "content": "x"}]}).encode(), False),
+}
+
+
+def test_malformed_unknown_model_oversized_body_get_4xx_and_proxy_stays_up(shared_stack: Stack) -> None:
+    """Bad requests get a 4xx each, an oversized request head gets a 4xx from the server, and no
+    worker dies: the same worker processes serve a normal request afterwards.
+    (An oversized *body*: see the next test; a JSON array body: the one after.)"""
+    s = shared_stack
+    workers_before = s.uvicorn_workers()
+    assert len(workers_before) == s.plan.workers, workers_before
+    got: dict[str, str] = {}
+    for name, (body, with_key) in BAD_REQUESTS.items():
+        headers = s.auth if with_key else {"Content-Type": "application/json"}
+        r = http_request(s.proxy_port, "POST", "/v1/chat/completions", body, headers, timeout=60)
+        got[name] = r.brief()[:160]
+        assert 400 <= r.status < 500, f"{name}: {r.brief()}"
+    # a wrong key: 401 with a database; this offline stack has none and answers 400 "No connected db"
+    wrong = dict(s.auth, Authorization="Bearer sk-not-the-key")
+    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", BAD_REQUESTS["no key"][0], wrong, timeout=30)
+    got["wrong key"] = r.brief()[:160]
+    assert 400 <= r.status < 500, r.brief()
+    # an oversized request head (64 KiB header): refused by the HTTP server before LiteLLM
+    big_header = dict(s.auth, **{"X-Padding": "p" * 65536})
+    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", BAD_REQUESTS["no key"][0], big_header, timeout=30)
+    got["64 KiB header"] = r.brief()[:160]
+    assert 400 <= r.status < 500, r.brief()
+    print("\n[bad input] " + "\n  ".join(f"{k}: {v}" for k, v in got.items()))
+
+    ok = s.chat("load", unique("still up"))
+    assert ok.status == 200, ok.brief()
+    assert s.health("/health/readiness").status == 200
+    assert s.uvicorn_workers() == workers_before, "a worker process died or was replaced"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "finding (LiteLLM 1.106.2 bug): a JSON array as the body of /v1/chat/completions raises AttributeError "
+        "('list' object has no attribute 'get') in user_api_key_auth and is answered 500 instead of 400. The "
+        "proxy stays up. Remove this marker when the pinned release answers 4xx."
+    ),
+)
+def test_non_object_json_body_gets_4xx(shared_stack: Stack) -> None:
+    s = shared_stack
+    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", b"[1, 2, 3]", s.auth, timeout=30)
+    assert s.chat("load", unique("still up")).status == 200
+    assert 400 <= r.status < 500, r.brief()
+
+
+def test_r1_redis_outage_under_load(shared_stack: Stack) -> None:
+    """4 clients send requests for ~26 s; Redis (cache, router state) is stopped after 5 s and
+    started again after 13 s. The proxy keeps answering 200 throughout and talks to Redis again
+    afterwards."""
+    s = shared_stack
+    stop = threading.Event()
+    load: list[Result] = []
+    loader = threading.Thread(
+        target=lambda: load.extend(run_load(load_sender(s, timeout=30), concurrency=4, max_requests=50_000, max_seconds=26, stop=stop)),
+        daemon=True,
+    )
+    t0 = time.monotonic()
+    loader.start()
+    try:
+        time.sleep(5)
+        t_down = time.monotonic()
+        docker("stop", "-t", "5", s.redis)
+        t_down_done = time.monotonic()
+        time.sleep(8)
+        t_up = time.monotonic()
+        docker("start", s.redis)
+    finally:
+        loader.join(timeout=120)
+        stop.set()
+    assert not loader.is_alive()
+
+    def phase(r: Result) -> str:
+        if r.started < t_down:
+            return "before"
+        if r.started < t_up:
+            return "outage"
+        return "after"
+
+    phases: dict[str, list[Result]] = {"before": [], "outage": [], "after": []}
+    for r in load:
+        phases[phase(r)].append(r)
+    report = {k: summarize(v) for k, v in phases.items()}
+    print(f"\n[R1] redis stopped at {t_down - t0:.1f}s (took {t_down_done - t_down:.1f}s), started at {t_up - t0:.1f}s: {report}")
+    for name, results in phases.items():
+        assert results, f"no request in phase {name}: {report}"
+        failed = [r.brief()[:200] for r in results if r.status != 200]
+        assert not failed, f"{name} the outage: {len(failed)} of {len(results)} failed, e.g. {failed[:3]}; {report}"
+
+    # recovered: Redis serves the proxy again (its command counter moves with new requests)
+    def redis_commands() -> int:
+        out = docker("exec", s.redis, "redis-cli", "--no-auth-warning", "-a", s.redis_password, "info", "stats")
+        return int(next(line.split(":")[1] for line in out.splitlines() if line.startswith("total_commands_processed")))
+
+    before = redis_commands()
+    for i in range(10):
+        assert s.chat("load", unique(f"after {i}")).status == 200
+    assert redis_commands() > before + 5, "the proxy did not use Redis again after it came back"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "finding: no request-body limit. LiteLLM 1.106.2 enforces general_settings.max_request_size_mb only for "
+        "premium (enterprise) users; uvicorn has none. An unauthenticated 64 MiB POST is parsed before the auth "
+        "check and pushes the container (small class: 1408 MiB) over its memory limit: the kernel OOM-kills a "
+        "uvicorn worker, dropping every request in flight on it; uvicorn respawns it. Needs a body limit in front "
+        "of the proxy (ingress / reverse proxy) or an enterprise licence. Remove this marker when that exists."
+    ),
+)
+def test_oversized_body_gets_4xx_and_no_worker_is_killed(shared_stack: Stack) -> None:
+    s = shared_stack
+    workers_before = s.uvicorn_workers()
+    body = json.dumps({"model": "load", "messages": [{"role": "user", "content": "x" * (64 << 20)}]}).encode()
+    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", body, {"Content-Type": "application/json"}, 60)
+    time.sleep(1)
+    workers_after = s.uvicorn_workers()
+    print(f"\n[oversized] 64 MiB without a key: {r.brief()[:160]}; workers {workers_before} -> {workers_after}")
+    # let a killed worker come back before later tests (bounded)
+    deadline = time.monotonic() + 60
+    while len(s.uvicorn_workers()) < s.plan.workers and time.monotonic() < deadline:
+        time.sleep(1)
+    assert 400 <= r.status < 500, r.brief()
+    assert workers_after == workers_before, f"worker processes changed: {workers_before} -> {workers_after}"

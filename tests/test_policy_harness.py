@@ -1,0 +1,163 @@
+"""The policy pack judges what the program really registers (Pulumi mocks): our dev and prod
+stacks pass every rule, and each deliberately broken variant is rejected by the right rule."""
+
+import copy
+import json
+
+import pytest
+from litellm_policies.model import Resource
+from litellm_policies.registry import evaluate
+from test_components import stack_config
+
+from pulumi_mocks import Registration, run_program
+
+DEV_ADVISORY_ONLY = {"N4"}  # one proxy container on Docker, by design (README)
+
+
+def resources(regs: list[Registration]) -> list[Resource]:
+    """What CrossGuard sees: inputs after the provider's check, which gives auto-named
+    Kubernetes objects their metadata.name (the mocks' state holds the same name)."""
+    found = []
+    for r in regs:
+        if not r.custom:
+            continue
+        props = copy.deepcopy(r.inputs)
+        if r.type.startswith("kubernetes:") and "name" not in props.get("metadata", {}):
+            props.setdefault("metadata", {})["name"] = r.outputs["metadata"]["name"]
+        found.append(
+            Resource(
+                urn=r.urn, type=r.type, name=r.name, props=props, protect=r.protect,
+                dependencies=r.dependencies, property_dependencies=r.property_dependencies,
+            )
+        )  # fmt: skip
+    return found
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[Registration]:
+    return run_program("dev", *stack_config("dev"))
+
+
+@pytest.fixture(scope="module")
+def prod() -> list[Registration]:
+    return run_program("prod", *stack_config("prod"))
+
+
+def config(stack: str) -> dict:
+    from conftest import ROOT
+
+    return json.loads((ROOT / f"policies/config/{stack}.json").read_text())
+
+
+def failing(found, *, mandatory_only: bool = True) -> list:
+    return [v for v in found if not v.deferred and (v.enforcement == "mandatory" or not mandatory_only)]
+
+
+def test_prod_passes_every_rule(prod):
+    assert [v.message for v in failing(evaluate(resources(prod), config("prod")), mandatory_only=False)] == []
+
+
+def test_dev_passes_every_mandatory_rule_and_only_n4_advises(dev):
+    found = evaluate(resources(dev), config("dev"))
+    assert failing(found) == []
+    assert {v.rule_id for v in failing(found, mandatory_only=False)} <= DEV_ADVISORY_ONLY
+
+
+def find(res: list[Resource], name_part: str) -> Resource:
+    (match,) = [r for r in res if name_part in r.name]
+    return match
+
+
+def proxy_container(res: list[Resource]) -> dict:
+    return find(res, "proxy-deployment").props["spec"]["template"]["spec"]["containers"][0]
+
+
+def set_env(container: dict, name: str, value: str) -> None:
+    container["env"] = [e for e in container["env"] if e["name"] != name] + [{"name": name, "value": value}]
+
+
+def edit_config(res: list[Resource], edit) -> None:
+    config_map = find(res, "proxy-config")
+    import yaml
+
+    data = yaml.safe_load(config_map.props["data"]["config.yaml"])
+    edit(data)
+    config_map.props["data"]["config.yaml"] = yaml.safe_dump(data)
+
+
+def _workers_not_vcpu(res):
+    args = proxy_container(res)["args"]
+    args[args.index("--num_workers") + 1] = "8"
+
+
+def _pool_overflows_postgres(res):
+    edit_config(res, lambda c: c["general_settings"].update(database_connection_pool_limit=50))
+
+
+def _probes_on_4000(res):
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        proxy_container(res)[probe]["httpGet"]["port"] = 4000
+
+
+def _log_info(res):
+    set_env(proxy_container(res), "LITELLM_LOG", "INFO")
+
+
+def _retries_on_auth(res):
+    edit_config(res, lambda c: c["router_settings"]["retry_policy"].update(AuthenticationErrorRetries=3))
+
+
+def _salt_unprotected(res):
+    find(res, "salt-key").protect = False
+
+
+def _secret_literal(res):
+    set_env(proxy_container(res), "LITELLM_MASTER_KEY", "sk-literal-value-in-the-manifest")
+
+
+def _latest_image(res):
+    proxy_container(res)["image"] = "ghcr.io/berriai/litellm:latest"
+
+
+def _compromised(res):
+    proxy_container(res)["image"] = "ghcr.io/berriai/litellm:1.82.7"
+
+
+def _datastore_exposed(res):
+    find(res, "postgres-service").props["spec"]["type"] = "LoadBalancer"
+
+
+BROKEN = [
+    ("P1", _workers_not_vcpu),
+    ("D2", _pool_overflows_postgres),
+    ("H2", _probes_on_4000),
+    ("P6", _log_info),
+    ("F3", _retries_on_auth),
+    ("S1", _salt_unprotected),
+    ("S4", _secret_literal),
+    ("N2", _latest_image),
+    ("N2", _compromised),
+    ("N1", _datastore_exposed),
+]
+
+
+@pytest.mark.parametrize(("rule", "breaker"), BROKEN, ids=[f"{r}-{b.__name__.strip('_')}" for r, b in BROKEN])
+def test_broken_prod_variant_is_rejected_by_the_right_rule(prod, rule, breaker):
+    res = resources(prod)
+    breaker(res)
+    rejected = failing(evaluate(res, config("prod")))
+    assert rule in {v.rule_id for v in rejected}, [v.message for v in rejected]
+    assert all(f"[{v.rule_id}]" in v.message for v in rejected)
+    assert "sk-literal-value-in-the-manifest" not in " ".join(v.message for v in rejected)
+
+
+def test_n1_dev_data_store_port_published_is_rejected(dev):
+    res = resources(dev)
+    find(res, "postgres-container").props["ports"] = [{"internal": 5432, "external": 5432, "ip": "0.0.0.0", "protocol": "tcp"}]
+    assert "N1" in {v.rule_id for v in failing(evaluate(res, config("dev")))}
+
+
+def test_s1_dev_salt_key_unprotected_is_mandatory_even_in_dev(dev):
+    res = resources(dev)
+    find(res, "salt-key").protect = False
+    assert "S1" in {v.rule_id for v in failing(evaluate(res, config("dev")))}
