@@ -23,8 +23,10 @@ def toolchain_env() -> dict[str, str]:
     ).stdout.strip()
     if not (Path(bin_dir) / "pulumi").exists():
         raise RuntimeError(f"no Pulumi CLI in {bin_dir}: run scripts/setup (scripts/test does) before these tests")
+    # The language host that can be built here (v3.79.0, see scripts/toolchain.sh) ignores
+    # Pulumi.yaml's virtualenv option: the project's virtualenv goes first on PATH instead.
     return {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PATH": f"{ROOT / '.venv/bin'}:{bin_dir}:{os.environ['PATH']}",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",

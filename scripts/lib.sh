@@ -36,7 +36,9 @@ venv_install() {
 # no plugin downloads, no update checks.
 pulumi_env() {
   local bin; bin=$("$ROOT/scripts/toolchain.sh" --print-path)
-  export PATH="$bin:$PATH"
+  # The project's virtualenv first: the language host built here ignores Pulumi.yaml's
+  # `virtualenv` option (scripts/toolchain.sh explains why it is v3.79.0's).
+  export PATH="$ROOT/.venv/bin:$bin:$PATH"
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_SKIP_UPDATE_CHECK=true
 }
@@ -55,6 +57,30 @@ pulumi_stack_env() {
     fi
     export PULUMI_CONFIG_PASSPHRASE_FILE="$file"
   fi
+}
+
+# The provider plugins a stack needs (docker: random + docker; kubernetes: random +
+# kubernetes), or a clear message and a non-zero status.
+require_providers() {
+  local missing=() have platform plugins=("random 4.21.1")
+  have=$(pulumi plugin ls 2>/dev/null)
+  platform=$(grep -E '^\s*litellm-gateway:platform:' "$ROOT/Pulumi.$1.yaml" | awk '{print $2}')
+  if [ "$platform" = kubernetes ]; then plugins+=("kubernetes 4.32.0"); else plugins+=("docker 5.1.0"); fi
+  for plugin in "${plugins[@]}"; do
+    set -- $plugin
+    grep -qE "^$1[[:space:]]+resource[[:space:]]+$2" <<<"$have" || missing+=("pulumi-resource-$1 $2")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  cat >&2 <<MSG
+==> missing Pulumi provider plugins: ${missing[*]}
+    They cannot be built from the package registries this machine reaches: the Go module proxy
+    here does not serve pulumi-random, pulumi-docker or pulumi-kubernetes at these versions
+    (scripts/toolchain.sh --help). With internet access, install them once:
+      pulumi plugin install resource random 4.21.1
+      pulumi plugin install resource $( [ "$platform" = kubernetes ] && echo "kubernetes 4.32.0" || echo "docker 5.1.0")
+    or copy pulumi-resource-* binaries of these versions into \$PATH. Nothing was deployed.
+MSG
+  return 3
 }
 
 # Creates the stack on first use and gives the dev stack's mock upstream its throwaway key.
