@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import config_checks, containers, proxies
+from .common import config_checks, config_number, containers, proxies
 from .database import _budget
 from .detect import Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
@@ -60,16 +60,9 @@ def r1_no_redis_url(res: Resource, stack: Stack) -> list[Finding]:
 
 
 def _redis_pool(stack: Stack, c: Container) -> tuple[Any, str]:
-    cfgs = stack.configs_for(c)
-    if is_unknown(cfgs):
-        return UNKNOWN, "the proxy's config"
-    for cfg in cfgs:
-        if is_unknown(cfg.data):
-            return UNKNOWN, cfg.where
-        v = get(cfg.data, "litellm_settings.cache_params.max_connections")
-        if v is not None:
-            n = to_number(v)
-            return (UNKNOWN if n is None else n), f"pool {fmt(v)} (cache_params.max_connections)"
+    found = config_number(stack, c, "litellm_settings.cache_params.max_connections")
+    if found is not None:
+        return found[0], f"pool {found[1]}"
     env = to_number(c.env_value("REDIS_MAX_CONNECTIONS", stack))
     if is_unknown(env):
         return UNKNOWN, "REDIS_MAX_CONNECTIONS"

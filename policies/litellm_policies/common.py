@@ -41,6 +41,21 @@ def setting(cfg_data: Any, path: str) -> Any:
     return get(cfg_data, path)
 
 
+def config_number(stack: Stack, c: Container, path: str) -> tuple[Any, str] | None:
+    """A number the proxy's config sets at `path`: (n | UNKNOWN, where), or None when unset."""
+    cfgs = stack.configs_for(c)
+    if is_unknown(cfgs):
+        return UNKNOWN, "the proxy's config"
+    for cfg in cfgs:
+        if is_unknown(cfg.data):
+            return UNKNOWN, cfg.where
+        v = get(cfg.data, path)
+        if v is not None:
+            n = to_number(v)
+            return (UNKNOWN if n is None else n), f"{v!r} ({path} in {cfg.where})"
+    return None
+
+
 def same_number(value: Any, required: float) -> bool:
     n = to_number(value)
     return n is not None and not is_unknown(n) and float(n) == float(required)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import config_checks, containers, proxies, same_number, setting
+from .common import config_checks, config_number, containers, proxies, same_number, setting
 from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
-from .values import as_list, get, is_true, num, to_number
+from .values import as_list, get, is_true, num
 from .workloads import max_instances, pg_max_connections, uses_db
 
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
@@ -234,16 +234,9 @@ def d5_migration_before_proxy(stack: Stack) -> list[Finding]:
 
 
 def _pool(stack: Stack, c: Container) -> tuple[Any, str]:
-    cfgs = stack.configs_for(c)
-    if is_unknown(cfgs):
-        return UNKNOWN, "the proxy's config"
-    for cfg in cfgs:
-        if is_unknown(cfg.data):
-            return UNKNOWN, cfg.where
-        v = setting(cfg.data, "general_settings.database_connection_pool_limit")
-        if v is not None:
-            n = to_number(v)
-            return (UNKNOWN if n is None else n), f"pool {fmt(v)} ({cfg.where})"
+    found = config_number(stack, c, "general_settings.database_connection_pool_limit")
+    if found is not None:
+        return found[0], f"pool {found[1]}"
     return DEFAULT_POOL, f"pool {DEFAULT_POOL} (LiteLLM default)"
 
 
