@@ -18,7 +18,23 @@ Environment / options:
 
 Fault injection: a request whose model, or whose first message's content, contains
 ``mock-status-<code>`` (e.g. ``mock-status-429``) gets that HTTP status with an
-OpenAI-style error body.
+OpenAI-style error body. Further markers (same places):
+  ``mock-delay-<ms>``         delay this answer by <ms> (on top of MOCK_LATENCY_MS)
+  ``mock-fail-<n>-then-ok``   the first <n> requests with the same first message fail
+                              (with the ``mock-status-<code>`` status if given, else 500),
+                              later ones succeed
+
+Test control (for fault tests; counters are per upstream model name, i.e. the ``model``
+field the proxy sends):
+  GET  /mock/stats   -> {"requests": {model: n}, "statuses": {model: {code: n}}, "total",
+                         "in_flight", "max_in_flight", "completed", "aborted"}
+                        (aborted: the client hung up before the answer was written)
+  POST /mock/reset   -> zero every counter and forget fail-then-ok state and model faults
+  POST /mock/faults  {"model": "primary", "status": 500}: every request for that upstream
+                     model fails with that status until reset ({"status": null} clears it;
+                     optional "times": n fails only the next n requests; optional
+                     "retry_after": seconds sets the Retry-After header, null omits it;
+                     default: "1" on 429 and 503, none otherwise)
 """
 
 from __future__ import annotations
@@ -37,6 +53,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 STATUS_RE = re.compile(r"mock-status-(\d{3})")
+DELAY_RE = re.compile(r"mock-delay-(\d{1,7})")
+FAIL_THEN_OK_RE = re.compile(r"mock-fail-(\d{1,6})-then-ok")
 
 ERROR_TYPES = {
     400: ("invalid_request_error", "bad_request"),
@@ -91,6 +109,100 @@ def fault_status(model: str, messages: list[Any]) -> int | None:
     return None
 
 
+def _marker(regex: "re.Pattern[str]", model: str, messages: list[Any]) -> "re.Match[str] | None":
+    for text in (model, message_text(messages[0]) if messages else ""):
+        m = regex.search(text or "")
+        if m:
+            return m
+    return None
+
+
+DEFAULT: Any = object()  # "not given": keep the built-in Retry-After behaviour
+
+
+class Stats:
+    """Thread-safe counters and fault state read and reset by the /mock/* control endpoints."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests: dict[str, int] = {}
+            self.statuses: dict[str, dict[str, int]] = {}
+            self.total = 0
+            self.in_flight = 0
+            self.max_in_flight = 0
+            self.completed = 0
+            self.aborted = 0
+            self.fail_then_ok: dict[str, int] = {}  # key -> failures already served
+            self.model_faults: dict[str, dict[str, Any]] = {}  # model -> {status, times, retry_after}
+
+    def begin(self, model: str) -> None:
+        with self.lock:
+            self.requests[model] = self.requests.get(model, 0) + 1
+            self.total += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self, model: str, status: int, ok: bool) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            per = self.statuses.setdefault(model, {})
+            key = str(status) if ok else "aborted"
+            per[key] = per.get(key, 0) + 1
+            if ok:
+                self.completed += 1
+            else:
+                self.aborted += 1
+
+    def should_fail_first(self, key: str, n: int) -> bool:
+        """fail-then-ok: True for the first n requests with this key."""
+        with self.lock:
+            served = self.fail_then_ok.get(key, 0)
+            if served < n:
+                self.fail_then_ok[key] = served + 1
+                return True
+            return False
+
+    def set_model_fault(self, model: str, status: int | None, times: int | None, retry_after: Any = DEFAULT) -> None:
+        with self.lock:
+            if status is None:
+                self.model_faults.pop(model, None)
+            else:
+                self.model_faults[model] = {"status": status, "times": times, "retry_after": retry_after}
+
+    def model_fault(self, model: str) -> dict[str, Any] | None:
+        """The fault rule for this model's next request (consuming one of its `times`)."""
+        with self.lock:
+            rule = self.model_faults.get(model)
+            if rule is None:
+                return None
+            times = rule["times"]
+            if times is not None:
+                if times <= 0:
+                    self.model_faults.pop(model, None)
+                    return None
+                rule["times"] = times - 1
+            return dict(rule)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests": dict(self.requests),
+                "statuses": {m: dict(c) for m, c in self.statuses.items()},
+                "total": self.total,
+                "in_flight": self.in_flight,
+                "max_in_flight": self.max_in_flight,
+                "completed": self.completed,
+                "aborted": self.aborted,
+                "model_faults": {
+                    m: {k: ("default" if v is DEFAULT else v) for k, v in r.items()} for m, r in self.model_faults.items()
+                },
+            }
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "litellm-gateway-mock-upstream/0.1.0"
     protocol_version = "HTTP/1.1"  # keep-alive, like a real provider
@@ -99,6 +211,7 @@ class Handler(BaseHTTPRequestHandler):
     latency_s: float = 0.0
     models: list[str] = ["mock-gpt"]
     quiet: bool = True
+    stats: Stats = Stats()
 
     def log_message(self, fmt: str, *args: Any) -> None:  # noqa: D401
         if not self.quiet:
@@ -115,9 +228,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str) -> None:
+    def _send_error(self, status: int, message: str, retry_after: Any = DEFAULT) -> None:
         err_type, code = ERROR_TYPES.get(status, ("server_error" if status >= 500 else "invalid_request_error", str(status)))
-        headers = {"Retry-After": "1"} if status in (429, 503) else None
+        if retry_after is DEFAULT:
+            retry_after = 1 if status in (429, 503) else None
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         self._send_json(
             status,
             {"error": {"message": message, "type": err_type, "param": None, "code": code}},
@@ -131,9 +246,9 @@ class Handler(BaseHTTPRequestHandler):
             return {}
         return json.loads(raw)
 
-    def _delay(self) -> None:
-        if self.latency_s > 0:
-            time.sleep(self.latency_s)
+    def _delay(self, extra_s: float = 0.0) -> None:
+        if self.latency_s + extra_s > 0:
+            time.sleep(self.latency_s + extra_s)
 
     def _path(self) -> str:
         return self.path.split("?", 1)[0].rstrip("/") or "/"
@@ -143,6 +258,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self._path()
         if path in ("/health", "/health/liveliness", "/health/readiness", "/"):
             self._send_json(200, {"status": "ok"})
+        elif path == "/mock/stats":
+            self._send_json(200, self.stats.snapshot())
         elif path in ("/v1/models", "/models"):
             self._delay()
             now = int(time.time())
@@ -156,8 +273,38 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send_error(404, f"Unknown path {path}")
 
+    def _control(self, path: str) -> None:
+        try:
+            body = self._read_json()
+        except (ValueError, UnicodeDecodeError):
+            self._send_error(400, "Request body is not valid JSON")
+            return
+        if path == "/mock/reset":
+            self.stats.reset()
+            self._send_json(200, self.stats.snapshot())
+            return
+        # /mock/faults
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not body["model"]:
+            self._send_error(400, "expected {\"model\": str, \"status\": int|null, \"times\": int (optional)}")
+            return
+        status, times, retry_after = body.get("status"), body.get("times"), body.get("retry_after", DEFAULT)
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            self._send_error(400, "status must be an HTTP status code or null")
+            return
+        if times is not None and not (isinstance(times, int) and times >= 0):
+            self._send_error(400, "times must be a non-negative integer")
+            return
+        if retry_after is not DEFAULT and retry_after is not None and not (isinstance(retry_after, int) and retry_after >= 0):
+            self._send_error(400, "retry_after must be a non-negative integer or null")
+            return
+        self.stats.set_model_fault(body["model"], status, times, retry_after)
+        self._send_json(200, self.stats.snapshot())
+
     def do_POST(self) -> None:  # noqa: N802
         path = self._path()
+        if path in ("/mock/reset", "/mock/faults"):
+            self._control(path)
+            return
         if path not in ("/v1/chat/completions", "/chat/completions"):
             # drain the body so keep-alive stays usable
             try:
@@ -180,11 +327,36 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error(400, "'messages' must be a non-empty list")
             return
 
-        self._delay()
+        self.stats.begin(model)
+        answered, ok = 500, False
+        try:
+            answered = self._complete(req, model, messages)
+            ok = True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True  # the client hung up before the answer was written
+        finally:
+            self.stats.end(model, answered, ok)
+
+    def _complete(self, req: dict, model: str, messages: list[Any]) -> int:
+        """Answer one chat completion (after counting it); returns the HTTP status sent."""
+        delay = _marker(DELAY_RE, model, messages)
+        self._delay(int(delay.group(1)) / 1000.0 if delay else 0.0)
         status = fault_status(model, messages)
+        fail_first = _marker(FAIL_THEN_OK_RE, model, messages)
+        if fail_first is not None:
+            key = model + "\x00" + message_text(messages[0])
+            if self.stats.should_fail_first(key, int(fail_first.group(1))):
+                status = status if status is not None and status != 200 else 500
+            else:
+                status = None
+        retry_after: Any = DEFAULT
+        forced = self.stats.model_fault(model)
+        if forced is not None:
+            status, retry_after = forced["status"], forced["retry_after"]
         if status is not None and status != 200:
-            self._send_error(status, f"mock-upstream: injected HTTP {status} ({HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else 'custom'})")
-            return
+            phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "custom"
+            self._send_error(status, f"mock-upstream: injected HTTP {status} ({phrase})", retry_after)
+            return status
 
         prompt_text = " ".join(message_text(m) for m in messages)
         last = message_text(messages[-1])
@@ -201,7 +373,7 @@ class Handler(BaseHTTPRequestHandler):
 
         if req.get("stream"):
             self._stream(cid, created, model, content, usage, bool((req.get("stream_options") or {}).get("include_usage")))
-            return
+            return 200
 
         self._send_json(
             200,
@@ -222,6 +394,7 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": usage,
             },
         )
+        return 200
 
     def _stream(self, cid: str, created: int, model: str, content: str, usage: dict, include_usage: bool) -> None:
         self.send_response(200)
@@ -263,7 +436,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str, port: int, latency_ms: int, models: list[str], quiet: bool = True) -> ThreadingHTTPServer:
-    handler = type("MockHandler", (Handler,), {"latency_s": max(0, latency_ms) / 1000.0, "models": models, "quiet": quiet})
+    handler = type(
+        "MockHandler",
+        (Handler,),
+        {"latency_s": max(0, latency_ms) / 1000.0, "models": models, "quiet": quiet, "stats": Stats()},
+    )
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
     ThreadingHTTPServer.request_queue_size = 1024

@@ -78,7 +78,7 @@ def p2_process_manager(res: Resource, stack: Stack) -> list[Finding]:
             out.append(deferred("P2", c.label, "--run_gunicorn / --num_workers (args unknown)"))
         else:
             out.append(
-                violation("P2", c.label, f"one uvicorn worker without --run_gunicorn", "--run_gunicorn or --num_workers >= 2", "add --run_gunicorn or raise --num_workers")
+                violation("P2", c.label, "one uvicorn worker without --run_gunicorn", "--run_gunicorn or --num_workers >= 2", "add --run_gunicorn or raise --num_workers")
             )
     return out
 

@@ -388,45 +388,109 @@ def summarize(results: list[Result]) -> str:
 # ---------------------------------------------------------------------------------------------
 # fixtures
 # ---------------------------------------------------------------------------------------------
-#: Stacks tests ask for by fixture name, with the single values they change (each test says why).
+#: Fresh stacks, by name, with the single values a test changes (each says why).
 FRESH_STACKS: dict[str, dict[str, Mapping[str, str]]] = {
-    # P4/P9: the project's defaults, untouched.
-    "drain_stack": {},
+    # P4/P9 and R1: the project's defaults, untouched.
+    "drain": {},
+    "r1": {},
     # P3/P8: recycle after 50 (+ up to 20 jitter) requests instead of 10 000 (+1 000), so a few
     # hundred requests recycle each worker several times. Only these two numbers change.
-    "recycle_stack": {
+    "recycle": {
         "args": {"--max_requests_before_restart": "50", "--max_requests_before_restart_jitter": "20"},
         "env": {"MAX_REQUESTS_BEFORE_RESTART": "50"},
     },
 }
 
+#: Scenarios that mostly wait (a 35 s request, a 60 s recovery) run in the background on their
+#: own stack while the other tests run; their test only asserts on the outcome. name -> function.
+SCENARIOS: dict[str, Callable[[Stack], dict[str, Any]]] = {}
+SCENARIO_BOUND_S = 240  # a scenario's own run, after its stack is ready
+
+
+def background_scenario(name: str) -> Callable[[Callable[[Stack], dict[str, Any]]], Callable[[Stack], dict[str, Any]]]:
+    """Register `fn(stack) -> facts` to run on the fresh stack `name`; the test asking for
+    `stacks.outcome(name)` gets the facts (or the scenario's exception)."""
+
+    def register(fn: Callable[[Stack], dict[str, Any]]) -> Callable[[Stack], dict[str, Any]]:
+        assert name in FRESH_STACKS, name
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+class _Run:
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
 
 class Stacks:
-    """Creates stacks, starts the ones the session will need early (a proxy takes ~15 s to
-    boot) and removes everything at the end."""
+    """Creates stacks, starts the ones the session will need early (a proxy takes 15-40 s to
+    boot), runs background scenarios, and removes everything at the end."""
 
     def __init__(self, tmp: Path, wanted: set[str]) -> None:
         self.tmp = tmp
-        self.wanted = wanted
+        self.wanted = wanted  # fresh stack / scenario names the collected tests use
         self.launched: dict[str, Stack] = {}
+        self.runs: dict[str, _Run] = {}
+        self.lock = threading.Lock()
 
     def get(self, name: str) -> Stack:
-        if name not in self.launched:
-            spec = FRESH_STACKS.get(f"{name}_stack", {})
-            stack = Stack(name, self.tmp, spec.get("args", {}), spec.get("env", {}))
-            self.launched[name] = stack
-            stack.launch()
-        return self.launched[name]
-
-    def prelaunch_fresh(self) -> None:
-        for fixture in FRESH_STACKS:
-            if fixture in self.wanted:
-                self.get(fixture.removesuffix("_stack"))
+        with self.lock:
+            if name not in self.launched:
+                spec = FRESH_STACKS.get(name, {})
+                stack = Stack(name, self.tmp, spec.get("args", {}), spec.get("env", {}))
+                self.launched[name] = stack
+                stack.launch()
+            return self.launched[name]
 
     def release(self, name: str) -> None:
-        stack = self.launched.pop(name, None)
+        with self.lock:
+            stack = self.launched.pop(name, None)
         if stack is not None:
             stack.remove()
+
+    def start_early(self) -> None:
+        """Boot the fresh stacks this session needs and start its background scenarios."""
+        for name in FRESH_STACKS:
+            if name in self.wanted:
+                self.get(name)
+        for name in SCENARIOS:
+            if name in self.wanted:
+                self.start_scenario(name)
+
+    def start_scenario(self, name: str) -> _Run:
+        with self.lock:
+            run = self.runs.get(name)
+            if run is None:
+                run = self.runs[name] = _Run()
+                run.thread = threading.Thread(target=self._scenario, args=(name, run), name=f"scenario-{name}", daemon=True)
+                run.thread.start()
+        return run
+
+    def _scenario(self, name: str, run: _Run) -> None:
+        try:
+            stack = self.get(name)
+            stack.wait_ready()
+            print(f"\n[faults] {name} proxy ready: {stack.ready_after} s after docker run")
+            run.result = SCENARIOS[name](stack)
+        except BaseException as err:  # noqa: BLE001  # handed to the test
+            run.error = err
+        finally:
+            self.release(name)
+
+    def outcome(self, name: str) -> dict[str, Any]:
+        run = self.start_scenario(name)
+        assert run.thread is not None
+        run.thread.join(timeout=READY_TIMEOUT_S + SCENARIO_BOUND_S)
+        if run.thread.is_alive():
+            raise AssertionError(f"background scenario {name} still running after {READY_TIMEOUT_S + SCENARIO_BOUND_S}s")
+        if run.error is not None:
+            raise run.error
+        assert run.result is not None
+        return run.result
 
 
 def _docker_ready() -> None:
@@ -439,12 +503,29 @@ def _docker_ready() -> None:
         pytest.fail(f"images missing: {missing}; build them with scripts/images.sh")
 
 
+def _wanted(session: pytest.Session) -> set[str]:
+    """Fresh stacks and scenarios the selected tests use: fixtures `<name>_stack` and tests
+    whose module registered a scenario and that request `stacks` with `<name>` in their name."""
+    wanted: set[str] = set()
+    for item in session.items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture.endswith("_stack") and fixture.removesuffix("_stack") in FRESH_STACKS:
+                wanted.add(fixture.removesuffix("_stack"))
+        marker = item.get_closest_marker("scenario")
+        if marker is not None:
+            wanted.add(marker.args[0])
+    return wanted
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scenario(name): the test asserts on background scenario `name` (tests/faults)")
+
+
 @pytest.fixture(scope="session")
 def stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stacks]:
     _docker_ready()
-    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
     docker("network", "create", "--label", LABEL, NETWORK)
-    registry = Stacks(tmp_path_factory.mktemp("faults"), wanted)
+    registry = Stacks(tmp_path_factory.mktemp("faults"), _wanted(request.session))
     try:
         yield registry
     finally:
@@ -457,29 +538,20 @@ def stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def shared_stack(stacks: Stacks) -> Stack:
     """One proxy for the tests that leave it as they found it (each uses its own model groups);
-    the fresh stacks other tests need boot while these run."""
+    once it is ready the fresh stacks boot and the background scenarios start."""
     stack = stacks.get("shared")
     stack.wait_ready()
-    stacks.prelaunch_fresh()
     print(f"\n[faults] shared proxy ready: {stack.ready_after} s after docker run")
+    stacks.start_early()
     return stack
-
-
-def _fresh(stacks: Stacks, name: str) -> Iterator[Stack]:
-    stack = stacks.get(name)
-    try:
-        stack.wait_ready()
-        print(f"\n[faults] {name} proxy ready: {stack.ready_after} s after docker run")
-        yield stack
-    finally:
-        stacks.release(name)
-
-
-@pytest.fixture
-def drain_stack(stacks: Stacks) -> Iterator[Stack]:
-    yield from _fresh(stacks, "drain")
 
 
 @pytest.fixture
 def recycle_stack(stacks: Stacks) -> Iterator[Stack]:
-    yield from _fresh(stacks, "recycle")
+    stack = stacks.get("recycle")
+    try:
+        stack.wait_ready()
+        print(f"\n[faults] recycle proxy ready: {stack.ready_after} s after docker run")
+        yield stack
+    finally:
+        stacks.release("recycle")
