@@ -13,7 +13,7 @@ import yaml
 
 from components import hardening as h
 
-from .conftest import Stack, unique
+from .conftest import Finding, Stack, check_finding, unique
 
 pytestmark = pytest.mark.docker
 
@@ -61,6 +61,7 @@ def test_f3_rate_limit_and_server_errors_retried(shared_stack: Stack) -> None:
 
 
 @pytest.mark.xfail(
+    raises=Finding,
     strict=True,
     reason=(
         "finding (F3): the rendered retry_policy has no ServiceUnavailableErrorRetries nor DefaultRetries, so "
@@ -76,7 +77,7 @@ def test_f3_service_unavailable_and_bad_gateway_retried_like_server_errors(share
     print(f"\n[F3] upstream status -> (client status, upstream calls, seconds): {got}")
     for upstream_status, (client_status, calls, _) in got.items():
         assert client_status == upstream_status, got
-        assert calls == 1 + h.RETRY_POLICY["InternalServerErrorRetries"], f"{upstream_status}: {calls} calls; {got}"
+        check_finding(calls == 1 + h.RETRY_POLICY["InternalServerErrorRetries"], f"{upstream_status}: {calls} calls; {got}")
 
 
 def test_f2_f5_cooldown_and_fallback(shared_stack: Stack) -> None:
@@ -92,55 +93,57 @@ def test_f2_f5_cooldown_and_fallback(shared_stack: Stack) -> None:
     try:
         log: list[str] = []
 
-        def send(label: str) -> tuple[int, int]:
+        def send(label: str) -> tuple[int, float, float]:
+            """One request to `primary`: (calls primary got, when it was sent, when it ended)."""
             p0, b0 = s.calls("primary"), s.calls("backup")
             r = s.chat("primary", unique(label), timeout=120)
             p, b = s.calls("primary") - p0, s.calls("backup") - b0
             log.append(f"{label}: {r.status} in {r.elapsed:.2f}s, primary +{p}, backup +{b}")
-            assert r.status == 200 and r.json()["model"] == "backup", (r.brief(), log)  # F5
-            return p, b
+            assert r.status == 200 and r.json()["model"] == "backup" and b == 1, (r.brief(), log)  # F5
+            return p, r.started, r.started + r.elapsed
 
         # 1. fail on primary until a request no longer reaches it (bounded: 10 requests)
-        failing_requests, cooled_at = 0, None
+        failing_requests, opened_at, cooled = 0, 0.0, False
         for i in range(10):
-            p, _ = send(f"warm-{i}")
+            p, _, ended = send(f"warm-{i}")
             if p == 0:
-                cooled_at = time.monotonic()
+                cooled = True
                 break
-            failing_requests += 1
-        assert cooled_at is not None, f"primary never cooled down: {log}"
+            failing_requests, opened_at = failing_requests + 1, ended  # the breaker opens during it
+        assert cooled, f"primary never cooled down: {log}"
         # allowed_fails 3: the 4th failing request trips the breaker; each of the 2 workers may
         # learn it from Redis one request late.
-        assert h.ALLOWED_FAILS + 1 <= failing_requests <= h.ALLOWED_FAILS + 2, log
+        assert h.ALLOWED_FAILS + 1 <= failing_requests <= h.ALLOWED_FAILS + s.plan.workers - 1 + 1, log
 
         # 2. during the cooldown: primary gets nothing, backup serves everything (~20 s)
-        while time.monotonic() - cooled_at < h.COOLDOWN_SECONDS - 8:
-            p, b = send("cooled")
-            assert p == 0 and b == 1, f"primary was called during its cooldown: {log}"
+        while time.monotonic() - opened_at < h.COOLDOWN_SECONDS - 8:
+            p, _, _ = send("cooled")
+            assert p == 0, f"primary was called during its cooldown: {log}"
             time.sleep(1)
 
         # 3. after cooldown_time, primary is tried again (bounded: cooldown + 20 s)
         retried_after = None
-        while time.monotonic() - cooled_at < h.COOLDOWN_SECONDS + 20:
-            p, _ = send("probe")
+        while time.monotonic() - opened_at < h.COOLDOWN_SECONDS + 20:
+            p, started, _ = send("probe")
             if p > 0:
-                retried_after = time.monotonic() - cooled_at
+                retried_after = started - opened_at
                 break
             time.sleep(1)
-        print(f"\n[F2/F5] {failing_requests} failing requests before cooldown; primary retried "
+        print(f"\n[F2/F5] {failing_requests} failing requests before cooldown; primary tried again "
               f"{retried_after and round(retried_after, 1)} s after; " + "; ".join(log[: failing_requests + 1]))
         assert retried_after is not None, f"primary still cooled down {h.COOLDOWN_SECONDS + 20}s later: {log}"
-        # the breaker opened during the last failing request, at most a few seconds before cooled_at
-        assert h.COOLDOWN_SECONDS - 10 <= retried_after <= h.COOLDOWN_SECONDS + 10, log
+        assert h.COOLDOWN_SECONDS - 5 <= retried_after <= h.COOLDOWN_SECONDS + 5, log
     finally:
         s.mock_fault("primary", None)
 
 
 def test_f2_upstream_retry_after_shortens_the_cooldown(shared_stack: Stack) -> None:
     """LiteLLM 1.106.2 takes the cooldown from a deployment's own `cooldown_time`, else from the
-    upstream's Retry-After header, and only then from router_settings.cooldown_time. A provider
-    answering 503 with `Retry-After: 1` is cooled down for ~1 s, not 30 s (and the allowed-fails
-    counter, whose TTL is that same cooldown, barely accumulates). Pinned here as observed."""
+    upstream's Retry-After header, and only then from router_settings.cooldown_time
+    (Router.deployment_callback_on_failure). A provider failing with `Retry-After: 1` is cooled
+    down for ~1 s, not 30 s, and one saying `Retry-After: 3600` would be for an hour; the
+    allowed-fails counter's TTL is that same cooldown. Pinned here as observed, with 404s (not
+    retried, so the failures come fast; a 503 with Retry-After: 1 behaves the same, slower)."""
     s = shared_stack
     s.mock_fault("retry-after", 404, retry_after=1)
     try:

@@ -1,5 +1,5 @@
-"""H1 and bad input against the shared proxy (the oversized body last: it may kill a worker);
-R1 on a proxy of its own, in the background (its recovery takes a minute)."""
+"""H1 and bad input against the shared proxy; R1 on a proxy of its own, in the background (its
+recovery takes a minute). The oversized body is in test_p5_memory.py (it needs the memory limit)."""
 
 import json
 import threading
@@ -10,7 +10,19 @@ import pytest
 
 from components import hardening as h
 
-from .conftest import Result, Stack, Stacks, background_scenario, docker, http_request, run_load, summarize, unique
+from .conftest import (
+    Finding,
+    Result,
+    Stack,
+    Stacks,
+    background_scenario,
+    check_finding,
+    docker,
+    http_request,
+    run_load,
+    summarize,
+    unique,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -53,7 +65,7 @@ def test_h1_health_app_answers_while_main_port_saturated(shared_stack: Stack) ->
     bad = [r.brief() for r in health if r.status != 200 or r.elapsed >= h.PROBE_TIMEOUT_SECONDS]
     assert not bad, f"health app probes failed or took >= {h.PROBE_TIMEOUT_SECONDS}s under load: {bad}"
     assert len(load) >= 200, f"the main port was not under load: {summarize(load)}"
-    assert sum(r.status == 200 for r in load) >= 0.95 * len(load), summarize(load)
+    assert all(r.status == 200 for r in load), f"requests failed under saturation: {summarize(load)}"
 
 
 BAD_REQUESTS: dict[str, tuple[bytes, bool]] = {
@@ -68,9 +80,10 @@ BAD_REQUESTS: dict[str, tuple[bytes, bool]] = {
 
 
 def test_malformed_unknown_model_oversized_body_get_4xx_and_proxy_stays_up(shared_stack: Stack) -> None:
-    """Bad requests get a 4xx each, an oversized request head gets a 4xx from the server, and no
-    worker dies: the same worker processes serve a normal request afterwards.
-    (A JSON array body and an oversized *body*: see the xfail tests below.)"""
+    """Bad requests get a 4xx each, an oversized body without a key too, and no worker dies: the
+    same worker processes serve a normal request afterwards. (A JSON array body:
+    test_non_object_json_body_gets_4xx; an oversized body at the class's memory limit:
+    test_p5_memory.py.)"""
     s = shared_stack
     workers_before = s.uvicorn_workers()
     assert len(workers_before) == s.plan.workers, workers_before
@@ -85,10 +98,11 @@ def test_malformed_unknown_model_oversized_body_get_4xx_and_proxy_stays_up(share
     r = http_request(s.proxy_port, "POST", "/v1/chat/completions", BAD_REQUESTS["no key"][0], wrong, timeout=30)
     got["wrong key"] = r.brief()[:160]
     assert 400 <= r.status < 500, r.brief()
-    # an oversized request head (24 KiB header, h11's limit is 16 KiB): refused before LiteLLM
-    big_header = dict(s.auth, **{"X-Padding": "p" * (24 << 10)})
-    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", BAD_REQUESTS["no key"][0], big_header, timeout=30)
-    got["24 KiB header"] = r.brief()[:160]
+    # an oversized body without a key (16 MiB): read in full (there is no body limit,
+    # see test_p5_memory.py), then refused by the auth check
+    big = json.dumps({"model": "load", "messages": [{"role": "user", "content": "x" * (16 << 20)}]}).encode()
+    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", big, {"Content-Type": "application/json"}, 60)
+    got["16 MiB body, no key"] = r.brief()[:160]
     assert 400 <= r.status < 500, r.brief()
     print("\n[bad input] " + "\n  ".join(f"{k}: {v}" for k, v in got.items()))
 
@@ -99,6 +113,7 @@ def test_malformed_unknown_model_oversized_body_get_4xx_and_proxy_stays_up(share
 
 
 @pytest.mark.xfail(
+    raises=Finding,
     strict=True,
     reason=(
         "finding (LiteLLM 1.106.2 bug): a JSON array as the body of /v1/chat/completions raises AttributeError "
@@ -110,7 +125,7 @@ def test_non_object_json_body_gets_4xx(shared_stack: Stack) -> None:
     s = shared_stack
     r = http_request(s.proxy_port, "POST", "/v1/chat/completions", b"[1, 2, 3]", s.auth, timeout=30)
     assert s.chat("load", unique("still up")).status == 200
-    assert 400 <= r.status < 500, r.brief()
+    check_finding(400 <= r.status < 500, r.brief())
 
 
 REDIS_CIRCUIT_BREAKER_RECOVERY_S = 60  # LiteLLM 1.106.2 default (REDIS_CIRCUIT_BREAKER_RECOVERY_TIMEOUT)
@@ -156,13 +171,16 @@ def redis_outage_under_load(s: Stack) -> dict[str, Any]:
     for r in load:
         phases["before" if r.started < t_down else "outage" if r.started < t_up else "after"].append(r)
 
-    # recovery: Redis used as before (bounded: circuit breaker recovery + 30 s after the outage began)
-    recovered_after, trace = None, []
+    # recovery: Redis used as before, i.e. >= 80 % of the baseline commands per request
+    # (bounded: LiteLLM's Redis circuit breaker recovery + 30 s after the outage began)
+    recovered_after, first_use_after, trace = None, None, []
     while time.monotonic() - t_down < REDIS_CIRCUIT_BREAKER_RECOVERY_S + 30:
-        per_request, results = probe(3, "recovery")
+        per_request, results = probe(4, "recovery")
         phases["after"].extend(results)
         trace.append((round(time.monotonic() - t_down), round(per_request, 1)))
-        if per_request >= baseline / 2:
+        if first_use_after is None and per_request >= baseline / 4:
+            first_use_after = time.monotonic() - t_down
+        if per_request >= 0.8 * baseline:
             recovered_after = time.monotonic() - t_down
             break
         time.sleep(2)
@@ -174,6 +192,7 @@ def redis_outage_under_load(s: Stack) -> dict[str, Any]:
         "warmup_ok": all(r.status == 200 for r in warmup),
         "redis_commands_per_request": {"baseline": round(baseline, 1), "after restart (s since outage, per request)": trace},
         "recovered_after_s": recovered_after and round(recovered_after, 1),
+        "first_use_after_s": first_use_after and round(first_use_after, 1),
         "logs": s.logs(tail=15),
     }
 
@@ -184,7 +203,8 @@ def test_r1_redis_outage_under_load(stacks: Stacks) -> None:
     Redis again afterwards (its own stack, in the background: see redis_outage_under_load)."""
     facts = stacks.outcome("r1")
     print(f"\n[R1] {facts['timeline']}: {facts['phases']}; redis commands/request "
-          f"{facts['redis_commands_per_request']}; Redis used again {facts['recovered_after_s']} s after the outage began")
+          f"{facts['redis_commands_per_request']}; Redis partly used again {facts['first_use_after_s']} s, fully "
+          f"{facts['recovered_after_s']} s after the outage began")
     assert facts["warmup_ok"]
     for phase, count in facts["counts"].items():
         assert count > 0, f"no request in phase {phase}: {facts['phases']}"
@@ -193,29 +213,3 @@ def test_r1_redis_outage_under_load(stacks: Stacks) -> None:
     assert facts["recovered_after_s"] is not None, (
         f"the proxy did not use Redis again within {REDIS_CIRCUIT_BREAKER_RECOVERY_S + 30}s: {facts['redis_commands_per_request']}"
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "finding: no request-body limit. LiteLLM 1.106.2 enforces general_settings.max_request_size_mb only for "
-        "premium (enterprise) users; uvicorn has none. An unauthenticated 64 MiB POST is parsed before the auth "
-        "check and pushes the container (small class: 1408 MiB) over its memory limit: the kernel OOM-kills a "
-        "uvicorn worker, dropping every request in flight on it; uvicorn respawns it. Needs a body limit in front "
-        "of the proxy (ingress / reverse proxy) or an enterprise licence. Remove this marker when that exists."
-    ),
-)
-def test_oversized_body_gets_4xx_and_no_worker_is_killed(shared_stack: Stack) -> None:
-    s = shared_stack
-    workers_before = s.uvicorn_workers()
-    body = json.dumps({"model": "load", "messages": [{"role": "user", "content": "x" * (64 << 20)}]}).encode()
-    r = http_request(s.proxy_port, "POST", "/v1/chat/completions", body, {"Content-Type": "application/json"}, 60)
-    time.sleep(1)
-    workers_after = s.uvicorn_workers()
-    print(f"\n[oversized] 64 MiB without a key: {r.brief()[:160]}; workers {workers_before} -> {workers_after}")
-    # let a killed worker come back before later tests (bounded)
-    deadline = time.monotonic() + 60
-    while len(s.uvicorn_workers()) < s.plan.workers and time.monotonic() < deadline:
-        time.sleep(1)
-    assert 400 <= r.status < 500, r.brief()
-    assert workers_after == workers_before, f"worker processes changed: {workers_before} -> {workers_after}"

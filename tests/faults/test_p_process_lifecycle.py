@@ -8,11 +8,34 @@ from typing import Any
 
 import pytest
 
-from .conftest import Result, Stack, Stacks, background_scenario, container_state, run_load, summarize, unique
+from .conftest import (
+    Finding,
+    Result,
+    Stack,
+    Stacks,
+    background_scenario,
+    check_finding,
+    container_state,
+    run_load,
+    summarize,
+    unique,
+)
 
 pytestmark = pytest.mark.docker
 
 
+@pytest.mark.xfail(
+    raises=Finding,
+    strict=False,  # a race: most runs lose 1-4 of 400 requests, a lucky run none
+    reason=(
+        "finding (P3/P8): uvicorn 0.54's limit_max_requests recycling drops connections. A worker past its limit "
+        "shuts down like on SIGTERM and closes every connection on which no request has been parsed yet "
+        "(h11/httptools shutdown(): cycle is None -> transport.close()), so a client whose connection that worker "
+        "had just accepted gets RemoteDisconnected within milliseconds (observed: 1-4 of 400 requests, 6 runs of 6). "
+        "Requests already being processed always complete. Clients that retry connection errors (the OpenAI SDKs "
+        "do, twice) do not see it."
+    ),
+)
 def test_p3_p8_worker_recycling_under_load_no_failed_request(recycle_stack: Stack) -> None:
     """Workers recycle after 50 + up to 20 (jitter) requests here (the stack's one override, see
     conftest.FRESH_STACKS); 400 requests from 8 clients recycle each of the 2 workers several
@@ -46,11 +69,18 @@ def test_p3_p8_worker_recycling_under_load_no_failed_request(recycle_stack: Stac
         sampler.join(timeout=30)
     replaced = seen - initial
     print(f"\n[P3/P8] {summarize(results)}; worker pids seen {sorted(seen)} (started with {sorted(initial)})")
-    failed = [r.brief()[:200] for r in results if r.status != 200]
+    failed = [r for r in results if r.status != 200]
     assert len(results) == 400, summarize(results)
-    assert not failed, f"{len(failed)} of {len(results)} requests failed during recycling: {failed[:5]}"
     # 400 requests, limit 50..70 per worker: at least 2 replacements must have happened
     assert len(replaced) >= 2, f"workers were not recycled: pids {sorted(seen)}"
+    # what may fail is only a connection closed before its request was read, never an HTTP error
+    # nor a request cut while being processed (which would take as long as a request does)
+    closed = ("RemoteDisconnected", "ConnectionResetError", "BadStatusLine")
+    not_race = [
+        r.brief()[:200] for r in failed if r.status != 0 or r.elapsed > 1 or not any(k in r.error for k in closed)
+    ]
+    assert not not_race, f"requests failed otherwise than by a closed idle connection: {not_race[:5]}"
+    check_finding(not failed, f"{len(failed)} of {len(results)} requests failed during recycling: {[r.brief()[:120] for r in failed[:5]]}")
 
 
 LONG_S = 35  # above LiteLLM's GRACEFUL_SHUTDOWN_TIMEOUT default (30 s) and gunicorn's graceful_timeout (30 s)
@@ -63,6 +93,8 @@ def docker_stop_during_long_request(s: Stack) -> dict[str, Any]:
     plan.stop_grace_seconds, as the program sets it) while it is in flight. Records what every
     request got, when the container exited and what supervisord logged."""
     grace = s.plan.stop_grace_seconds
+    assert s.env["GRACEFUL_SHUTDOWN_TIMEOUT"] == str(s.plan.graceful_shutdown_seconds)
+    assert LONG_S < s.plan.graceful_shutdown_seconds < grace <= s.plan.supervisord_stopwaitsecs  # P9 order
     stop_sending = threading.Event()
     light: list[Result] = []
     long_result: list[Result] = []
@@ -153,3 +185,26 @@ def test_p4_p9_docker_stop_drains_long_request(stacks: Stacks) -> None:
     assert f["light_in_flight_at_stop"] >= 1, f"no light request was in flight at the stop: {summary}"
     assert f["upstream"]["aborted"] == 0, f"the proxy hung up on {f['upstream']['aborted']} upstream answers: {summary}"
     assert f["exited_after_stop_s"] >= f["long_ended_after_stop_s"] - 1, f"exited before the long request ended: {summary}"
+
+
+background_scenario("drain-gunicorn")(docker_stop_during_long_request)
+
+
+@pytest.mark.scenario("drain-gunicorn")
+def test_p2_p9_gunicorn_mode_cuts_the_long_request_after_30s(stacks: Stacks) -> None:
+    """Why uvicorn workers are the default (README, P2 vs P9): the same drain with
+    `proxyServer: gunicorn` loses the 35 s request. LiteLLM 1.106.2 leaves gunicorn's
+    graceful_timeout at 30 s, so gunicorn SIGKILLs the busy worker ~30 s after SIGTERM whatever
+    GRACEFUL_SHUTDOWN_TIMEOUT, the stop timeout or stopwaitsecs say (and supervisord still logs
+    `main (exit status 0)`). If this starts failing, the pinned release drains in gunicorn mode
+    too: revisit the default."""
+    f = stacks.outcome("drain-gunicorn")
+    long_r: Result | None = f["long"]
+    summary = {k: v for k, v in f.items() if k not in ("logs", "light", "long", "late_requests", "health_readiness_after_stop")}
+    summary["long"] = long_r and long_r.brief()[:100]
+    summary["light"] = summarize(f["light"])
+    print(f"\n[P2/P9 gunicorn] {summary}")
+    assert f["exited_after_stop_s"] is not None, summary
+    assert all(r.status == 200 for r in f["light"]), summary  # short requests do drain
+    assert long_r is not None and long_r.status == 0, f"the long request survived: {summary}"
+    assert 27 <= f["long_ended_after_stop_s"] <= 34, f"cut at an unexpected time: {summary}\n{f['logs']}"
