@@ -40,6 +40,10 @@ RETRY_POLICY: Final = {  # F3
     "TimeoutErrorRetries": 3,
     "RateLimitErrorRetries": 3,
     "InternalServerErrorRetries": 3,
+    # Not named by the seeds: without them LiteLLM 1.106.2 retries 502/503 only twice (its
+    # default), measured by tests/faults. Transient like InternalServerError, so the same 3.
+    "ServiceUnavailableErrorRetries": 3,
+    "DefaultRetries": 3,
 }
 ALLOWED_FAILS_POLICY: Final = {  # F4
     "BadRequestErrorAllowedFails": 1000,
@@ -50,6 +54,9 @@ ALLOWED_FAILS_POLICY: Final = {  # F4
     "InternalServerErrorAllowedFails": 20,
 }
 
-#: P5/HARDENING reference measurement: ~330 MB per worker, plus the master and the health app.
-WORKER_MEMORY_MIB: Final = 384
-PROXY_BASE_MEMORY_MIB: Final = 640
+#: P5, measured in the proxy image (tests/faults/test_p5_memory.py, PSS): each worker ~285 MiB,
+#: plus ~1 GiB for the uvicorn supervisor, the health app, the metrics process and supervisord
+#: together. The first budget (640 + 384 per worker) left 6 % free at idle and workers were
+#: OOM-killed under load.
+WORKER_MEMORY_MIB: Final = 512
+PROXY_BASE_MEMORY_MIB: Final = 1024

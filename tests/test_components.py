@@ -185,7 +185,7 @@ def test_p4_p9_stop_grace_and_drain_hook(dev, prod):
 def test_p5_n3_resources_and_security_context(prod):
     spec = pod_spec(one(prod, DEPLOYMENT, "proxy"))
     container = spec["containers"][0]
-    assert container["resources"]["limits"] == {"cpu": "4000m", "memory": "2176Mi"}
+    assert container["resources"]["limits"] == {"cpu": "4000m", "memory": "3072Mi"}
     assert container["resources"]["requests"] == container["resources"]["limits"]
     assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 10001
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]

@@ -32,16 +32,6 @@ def wait_for_workers(s: Stack, seconds: float = 90) -> None:
     raise AssertionError(f"{s.proxy}: workers not back after {seconds}s\n{s.logs()}")
 
 
-@pytest.mark.xfail(
-    raises=Finding,
-    strict=True,
-    reason=(
-        "finding (P5): the small class gives the proxy container 1408 MiB (640 + 384 per worker), but its "
-        "processes use ~1.3 GiB at idle (PSS: litellm/uvicorn supervisor ~280 MiB, health app ~280, Prometheus "
-        "metrics server ~165, each of 2 workers ~285, supervisord + listener ~45). Under load the kernel OOM-kills "
-        "a worker (every request in flight on it fails; uvicorn respawns it). Remove this marker when the limit fits."
-    ),
-)
 def test_p5_proxy_memory_fits_the_class_limit_under_load(p5_stack: Stack) -> None:
     """Idle use leaves >= 20 % of the limit free, and 12 s of saturation (48 clients) kill no worker."""
     s = p5_stack
