@@ -40,10 +40,6 @@ RETRY_POLICY: Final = {  # F3
     "TimeoutErrorRetries": 3,
     "RateLimitErrorRetries": 3,
     "InternalServerErrorRetries": 3,
-    # Not named by the seeds: without them LiteLLM 1.106.2 retries 502/503 only twice (its
-    # default), measured by tests/faults. Transient like InternalServerError, so the same 3.
-    "ServiceUnavailableErrorRetries": 3,
-    "DefaultRetries": 3,
 }
 ALLOWED_FAILS_POLICY: Final = {  # F4
     "BadRequestErrorAllowedFails": 1000,

@@ -60,6 +60,16 @@ def test_f3_rate_limit_and_server_errors_retried(shared_stack: Stack) -> None:
         )
 
 
+@pytest.mark.xfail(
+    raises=Finding,
+    strict=True,
+    reason=(
+        "finding (F3): the rendered retry_policy has no ServiceUnavailableErrorRetries nor DefaultRetries, so "
+        "LiteLLM 1.106.2 retries a 503 (ServiceUnavailableError) and a 502 (BadGatewayError) with the router's "
+        "default num_retries = openai.DEFAULT_MAX_RETRIES = 2: 3 upstream calls, not 4. Remove this marker when "
+        "the policy names them."
+    ),
+)
 def test_f3_service_unavailable_and_bad_gateway_retried_like_server_errors(shared_stack: Stack) -> None:
     cases = {503: "f3-unavailable", 502: "f3-bad-gateway"}
     with ThreadPoolExecutor(len(cases)) as pool:
