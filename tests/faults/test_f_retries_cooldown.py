@@ -115,10 +115,14 @@ def test_f2_f5_cooldown_and_fallback(shared_stack: Stack) -> None:
         # learn it from Redis one request late.
         assert h.ALLOWED_FAILS + 1 <= failing_requests <= h.ALLOWED_FAILS + s.plan.workers - 1 + 1, log
 
-        # 2. during the cooldown: primary gets nothing, backup serves everything (~20 s)
+        # 2. during the cooldown: backup serves everything (~20 s) and primary gets nothing, except
+        # that a worker which has not read the cooldown from Redis yet may let one call through
+        # (once per other worker, seen in CI runs); it then trips too, so a second call fails the test.
+        late_calls = 0
         while time.monotonic() - opened_at < h.COOLDOWN_SECONDS - 8:
             p, _, _ = send("cooled")
-            assert p == 0, f"primary was called during its cooldown: {log}"
+            late_calls += p
+            assert late_calls <= s.plan.workers - 1, f"primary was called during its cooldown: {log}"
             time.sleep(1)
 
         # 3. after cooldown_time, primary is tried again (bounded: cooldown + 20 s)
