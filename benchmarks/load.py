@@ -29,6 +29,7 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -160,6 +161,7 @@ class Proxy:
     log_path: Path | None = None
     log_offset: int = 0
     log_lines_fallback: int = 0
+    ip: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -204,14 +206,14 @@ def _set_flag(args: list[str], flag: str, value: str) -> list[str]:
     return out
 
 
-def build_proxies(class_memory_limit: bool) -> dict[str, Proxy]:
+def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
     proxies: dict[str, Proxy] = {}
     for key, server in (("hardened", None), ("gunicorn", "gunicorn")):
         settings = stack_settings(server)
         plan = settings.plan()
         flags = ["--cpus", str(plan.workers), "--stop-timeout", str(plan.stop_grace_seconds)]  # P5, P4/P9
-        if class_memory_limit:
-            flags += ["--memory", f"{plan.proxy_resources.memory_mib}m"]
+        if memory_limit:
+            flags += ["--memory", f"{plan.proxy_resources.memory_mib}m"]  # P5
         proxies[key] = Proxy(
             key=key,
             title="hardened (small class, uvicorn workers)" if key == "hardened" else "hardened + proxyServer: gunicorn",
@@ -257,7 +259,7 @@ def build_proxies(class_memory_limit: bool) -> dict[str, Proxy]:
                 " no database is connected here, so it changes nothing measurable)",
                 "no `--prometheus_metrics_port` and no `PROMETHEUS_MULTIPROC_DIR` (O3 is a multi-worker rule;"
                 " with one worker `/metrics` is served by the worker itself)",
-                "no `--cpus` / `--stop-timeout` on the container (a hand-made `docker run`)",
+                "no `--cpus` / `--memory` / `--stop-timeout` on the container (a hand-made `docker run`)",
                 "unchanged: everything else (model, Redis cache and router, retries, F6 admission control, JSON logs)",
             ],
             health_internal_port=h.PROXY_PORT,
@@ -334,6 +336,7 @@ class Bench:
         p.proxy_port = host_port(p.name, h.PROXY_PORT)
         p.health_port = host_port(p.name, p.health_internal_port)
         info = json.loads(docker("inspect", p.name))[0]
+        p.ip = info["NetworkSettings"]["Networks"][NETWORK]["IPAddress"]
         p.cgroup_cpu = cgroup_cpu_file(info["Id"])
         log_path = Path(info.get("LogPath") or "")
         p.log_path = log_path if log_path.is_file() else None
@@ -415,27 +418,84 @@ def container_cpu(bench: Bench) -> dict[str, float]:
     return out
 
 
-def log_delta(p: Proxy) -> tuple[int, int, list[str]]:
-    """New log lines and bytes of the proxy container since the last call (docker's json log
-    file when readable, else `docker logs`), and the first few of them."""
+_ACCESS = re.compile(r'"(GET|POST|PUT|DELETE|HEAD) \S+ HTTP/1\.[01]" \d{3}')
+_KEYWORDS = ("error", "exception", "traceback", "died", "killed", "child process", "terminat", "timeout", "warning")
+
+
+def _notable(text: str) -> str | None:
+    """The message of a log line worth showing in the report (errors, warnings, process events),
+    normalised so repeats collapse; None for access lines, INFO/DEBUG records and blank lines."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and "level" in record:
+        if str(record.get("level")).upper() not in ("WARNING", "ERROR", "CRITICAL"):
+            return None
+        text = f"{record['level']}: {record.get('message', '')}"
+    elif _ACCESS.search(text) or not any(k in text.lower() for k in _KEYWORDS):
+        return None
+    return re.sub(r"\d+", "#", text.strip())[:180]
+
+
+def log_delta(p: Proxy) -> dict[str, Any]:
+    """What the proxy container logged since the last call (docker's json log file when readable,
+    else `docker logs`): lines, bytes of text, the first lines, notable messages with counts, and
+    LiteLLM start-up banners (each one a proxy process that started)."""
     if p.log_path is not None:
         with p.log_path.open("rb") as f:
             f.seek(p.log_offset)
             chunk = f.read()
         p.log_offset += len(chunk)
-        lines = chunk.splitlines()
-        sample = []
-        for raw in lines[:3]:
+        texts = []
+        for raw in chunk.splitlines():
             try:
-                sample.append(json.loads(raw)["log"].rstrip()[:300])
+                texts.append(json.loads(raw)["log"].rstrip("\n"))
             except (ValueError, KeyError):
-                sample.append(raw.decode(errors="replace")[:300])
-        return len(lines), sum(len(x) for x in lines), sample
-    r = subprocess.run(["docker", "logs", p.name], capture_output=True, text=True, timeout=120)
-    lines = (r.stdout + r.stderr).splitlines()
-    new = lines[p.log_lines_fallback :]
-    p.log_lines_fallback = len(lines)
-    return len(new), sum(len(x) for x in new), [x[:300] for x in new[:3]]
+                texts.append(raw.decode(errors="replace"))
+    else:
+        r = subprocess.run(["docker", "logs", p.name], capture_output=True, text=True, timeout=120)
+        lines = (r.stdout + r.stderr).splitlines()
+        texts = lines[p.log_lines_fallback :]
+        p.log_lines_fallback = len(lines)
+    notable: dict[str, int] = {}
+    for text in texts:
+        msg = _notable(text)
+        if msg:
+            notable[msg] = notable.get(msg, 0) + 1
+    return {
+        "lines": len(texts),
+        "bytes": sum(len(t) + 1 for t in texts),
+        "sample": [t[:300] for t in texts[:3]],
+        "notable": dict(sorted(notable.items(), key=lambda kv: -kv[1])[:8]),
+        "banners": sum(1 for t in texts if "\u2588\u2588\u2557     \u2588\u2588\u2557\u2588\u2588\u2588" in t),
+    }
+
+
+def proxy_pids(p: Proxy) -> set[int]:
+    """PIDs of the proxy's LiteLLM processes (main, workers; not the health app or metrics server)."""
+    out = docker("exec", p.name, "ps", "-eo", "pid=,args=", check=False, timeout=30)
+    pids = set()
+    for line in out.splitlines():
+        pid, _, cmd = line.strip().partition(" ")
+        if ("bin/litellm" in cmd or "spawn_main" in cmd) and "prometheus" not in cmd and pid.isdigit():
+            pids.add(int(pid))
+    return pids
+
+
+def redis_clients(bench: Bench) -> dict[str, Any]:
+    """Redis's rejected connections so far and its clients by proxy (from CLIENT LIST)."""
+    cli = ["exec", bench.redis, "redis-cli", "-a", bench.redis_password, "--no-auth-warning"]
+    stats = docker(*cli, "INFO", "stats", check=False, timeout=30)
+    rejected = next((int(x.split(":")[1]) for x in stats.splitlines() if x.startswith("rejected_connections:")), -1)
+    by_ip: dict[str, int] = {}
+    for line in docker(*cli, "CLIENT", "LIST", check=False, timeout=30).splitlines():
+        m = re.search(r"addr=([0-9.]+):", line)
+        if m:
+            by_ip[m.group(1)] = by_ip.get(m.group(1), 0) + 1
+    by_proxy = {p.key: by_ip.pop(p.ip, 0) for p in bench.proxies.values()}
+    by_proxy["other"] = sum(by_ip.values())
+    return {"rejected": rejected, "clients": by_proxy}
 
 
 def memory_mib(containers: list[str]) -> dict[str, float]:
@@ -698,6 +758,8 @@ def measure(bench: Bench, p: Proxy, connections: int, seconds: float, tag: str, 
 
 def _measure(bench: Bench, p: Proxy, connections: int, seconds: float, tag: str, health: bool) -> dict[str, Any]:
     log_delta(p)  # skip whatever was logged before this run
+    pids0 = proxy_pids(p)
+    redis0 = redis_clients(bench)
     cpu0 = container_cpu(bench)
     busy0, total0 = cpu_busy_fraction()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -712,7 +774,10 @@ def _measure(bench: Bench, p: Proxy, connections: int, seconds: float, tag: str,
     busy1, total1 = cpu_busy_fraction()
     cpu1 = container_cpu(bench)
     time.sleep(1.5)  # requests wrk abandoned at the end finish or fail, and log what they log
-    lines, nbytes, sample = log_delta(p)
+    logs = log_delta(p)
+    lines = logs["lines"]
+    pids1 = proxy_pids(p)
+    redis1 = redis_clients(bench)
     s = summarize_run(wrk["records"], wrk["duration_s"])
     cpu = {k: cpu1[k] - cpu0[k] for k in cpu0}
     result = {
@@ -729,7 +794,11 @@ def _measure(bench: Bench, p: Proxy, connections: int, seconds: float, tag: str,
         "machine_busy": (busy1 - busy0) / (total1 - total0) if total1 > total0 else float("nan"),
         "cpu_outside_s": (busy1 - busy0) / os.sysconf("SC_CLK_TCK") - sum(cpu.values())
         - ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)),
-        "log_lines": lines, "log_bytes": nbytes, "log_sample": sample,
+        "log_lines": lines, "log_bytes": logs["bytes"], "log_sample": logs["sample"],
+        "log_notable": logs["notable"], "log_banners": logs["banners"],
+        "processes_replaced": len(pids0 - pids1),
+        "redis_rejected": redis1["rejected"] - redis0["rejected"] if min(redis0["rejected"], redis1["rejected"]) >= 0 else -1,
+        "redis_clients_after": redis1["clients"],
         "log_lines_per_request": lines / s["responses"] if s["responses"] else float("nan"),
         "records": wrk["records"],
         "overhead_p50_ms": pct(wrk["overhead_ms"], 50), "overhead_p99_ms": pct(wrk["overhead_ms"], 99),
@@ -744,7 +813,8 @@ def _measure(bench: Bench, p: Proxy, connections: int, seconds: float, tag: str,
         f"{tag:>14} {p.key:>9} c={connections:<3} {s['rps']:6.1f} rps  p50 {s['p50'] * 1000:5.0f} ms  "
         f"p99 {s['p99'] * 1000:5.0f} ms  >2s {s['over_2s']:3d}  status {s['by_status']}  "
         f"cpu/req {result['cpu_per_request_ms']:.1f} ms  log lines/req {result['log_lines_per_request']:.2f}  "
-        f"outside {result['cpu_outside_s'] / result['duration_s']:.2f} cores"
+        f"outside {result['cpu_outside_s'] / result['duration_s']:.2f} cores  replaced {result['processes_replaced']}  "
+        f"redis rejected {result['redis_rejected']} clients {result['redis_clients_after'].get(p.key)}"
         + (f"  health p50/p99 {result['health']['p50'] * 1000:.1f}/{result['health']['p99'] * 1000:.1f} ms" if sampler else "")
     )
     return result
@@ -855,8 +925,8 @@ def command_line(args: argparse.Namespace) -> str:
         cmd += f" --seconds {args.seconds:g}"
     if args.mock_latency_ms != 50:
         cmd += f" --mock-latency-ms {args.mock_latency_ms}"
-    if args.class_memory_limit:
-        cmd += " --class-memory-limit"
+    if args.no_memory_limit:
+        cmd += " --no-memory-limit"
     if args.wait_for_faults != 1200:
         cmd += f" --wait-for-faults {args.wait_for_faults:g}"
     return cmd
@@ -864,7 +934,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cfg = plan_of(args)
-    proxies = build_proxies(args.class_memory_limit)
+    proxies = build_proxies(not args.no_memory_limit)
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     bench = Bench(tmp, proxies, args.mock_latency_ms)
     data: dict[str, Any] = {"plan": cfg, "runs": []}
@@ -935,9 +1005,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=0, help="alternating rounds (default 4, --quick 1)")
     parser.add_argument("--seconds", type=float, default=0, help="seconds per saturation run (default 20, --quick 10)")
     parser.add_argument("--mock-latency-ms", type=int, default=50, help="the mock upstream's latency (default 50)")
-    parser.add_argument("--class-memory-limit", action="store_true",
-                        help="give the hardened proxies the class's memory limit (P5, 1408 MiB on small); off by "
-                             "default: tests/faults/test_p5_memory.py shows it OOM-kills workers under load")  # fmt: skip
+    parser.add_argument("--no-memory-limit", action="store_true",
+                        help="run the hardened proxies without the class's memory limit (P5; on by default, as the program sets it)")
     parser.add_argument("--wait-for-faults", type=float, default=1200,
                         help="wait up to this many seconds in all for a quiet machine: no fault-test containers "
                              "(lg-fault-*) and nothing else busy; a run something overlapped is repeated once "
@@ -971,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
     data["repeated_runs"] = QUIET.repeated
     data["disturbed_runs"] = QUIET.disturbed
     data["mock_latency_ms"] = args.mock_latency_ms
-    data["class_memory_limit"] = args.class_memory_limit
+    data["class_memory_limit"] = not args.no_memory_limit
 
     from benchmarks import load_report
 

@@ -80,6 +80,9 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
             "log_sample": next((r["log_sample"] for r in sat if r["log_sample"]), []),
             "memory_after": data.get("memory_after", {}).get(v, float("nan")),
             "memory_final": next((m for n, m in data.get("memory_final", {}).items() if n.endswith(f"-{v}")), float("nan")),
+            "redis_rejected_sat": sum(max(0, r.get("redis_rejected", 0)) for r in sat),
+            "redis_clients_max": max((r.get("redis_clients_after", {}).get(v, 0) for r in data["runs"] if r["variant"] == v), default=0),
+            "replaced_all": sum(r.get("processes_replaced", 0) for r in data["runs"] if r["variant"] == v),
             "procs": procs,
             "worker_pss": [p["pss"] for p in workers],
             "worker_rss": [p["rss"] for p in workers],
@@ -185,6 +188,9 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
         row("proxy CPU used at saturation (cores)", "cores_sat", lambda x: _f(x, 2)),
         row("whole machine busy at saturation", "machine_busy_sat", lambda x: f"{x * 100:.0f} %"),
         ["log lines / bytes per request at saturation", *(f"{_f(fig[v]['log_per_req_sat'], 2)} / {_f(fig[v]['log_bytes_per_req_sat'], 0)} B" for v in VARIANTS)],
+        ["Redis connections the proxy held after a run (most seen) / R2 budget", *(f"{fig[v]['redis_clients_max']} / {50 * px[v]['workers']}" for v in VARIANTS)],
+        ["Redis connections refused (`maxclients`) during its saturation runs", *(str(fig[v]["redis_rejected_sat"]) for v in VARIANTS)],
+        ["LiteLLM processes replaced during its runs (all kinds)", *(str(fig[v]["replaced_all"]) for v in VARIANTS)],
         ["memory after a saturation run (docker stats)", *(f"{_f(fig[v]['memory_after'] * MB_PER_MIB, 0)} MB" for v in VARIANTS)],
         ["memory at the end (docker stats)", *(f"{_f(fig[v]['memory_final'] * MB_PER_MIB, 0)} MB" for v in VARIANTS)],
         ["workers: PSS each (MB)", *(", ".join(f"{x * MB_PER_MIB:.0f}" for x in fig[v]["worker_pss"]) or "see below" for v in VARIANTS)],
@@ -218,12 +224,16 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
             _f(r["cpu_per_request_ms"]), f"{r['machine_busy'] * 100:.0f} %", _f(r["cpu_wrk_s"]), _f(r["cpu_mock_s"]),
             f"{sum(r['cpu_idle_proxies_s'].values()):.2f}", _f(r.get("cpu_outside_s", float("nan"))),
             f"{_f(r['log_lines_per_request'], 2)}", f"{_ms(hp['p50'], 1)} / {_ms(hp['p99'], 1)}" if hp else "",
+            str(r.get("processes_replaced", "")), str(r.get("redis_rejected", "")),
+            str(r.get("redis_clients_after", {}).get(r["variant"], "")),
         ])  # fmt: skip
 
     ratio, p11 = fig["ratio"], fig["p11_ratio"]
     g_log, h_log = g["log_per_req_sat"], hd["log_per_req_sat"]
     if p11 == p11:
         faster = "faster" if p11 > 1 else "slower"
+        if abs(p11 - 1) < 0.03:
+            faster = "apart: the same within the noise of a round"
         p11_text = (
             f"gunicorn workers served {_f(g['sat_rps_median'])} RPS at saturation against {_f(hd['sat_rps_median'])} for "
             f"uvicorn workers: {p11:.2f}× (pairs {', '.join(f'{x:.2f}' for x in fig['p11_pairs'])}), i.e. "
@@ -235,6 +245,14 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
         p11_text = "not measured in this run"
     sample = "\n".join(f"    {line}" for line in g["log_sample"][:2]) or "    (none)"
 
+    events = []
+    for r in data["runs"]:
+        notable = r.get("log_notable") or {}
+        if notable or r.get("processes_replaced") or r.get("log_banners"):
+            head = f"- **{r['tag']} {r['variant']}** ({r['connections']} connections): {r.get('processes_replaced', 0)} LiteLLM process(es) replaced, {r.get('log_banners', 0)} start-up banner(s)"
+            body = "".join(f"\n  - {n} × `{m.replace('`', chr(39))}`" for m, n in notable.items())
+            events.append(head + body)
+    events_text = "\n".join(events) or "none"
     env_rows = [[v, px[v]["title"], f"`{' '.join(px[v]['args'])}`", " ".join(px[v]["docker_flags"]) or "none"] for v in VARIANTS]
     changes = "\n".join(f"- {c}" for c in px["baseline"]["changes"])
     tgt = _table(["target (issue 7)", "measured (hardened)", "verdict", "by how much"], [list(t) for t in targets(fig, data)])
@@ -252,7 +270,7 @@ Command: `{data['command']}` (from the project root). Runtime: **{data['runtime_
 (containers ready {max(data['ready_after_s'].values()):.0f} s after start).
 
 Setup: one Docker network of the benchmark's own; one Redis (the small class's settings, `maxclients`
-raised to hold all three proxies), one mock upstream (`MOCK_LATENCY_MS={data['mock_latency_ms']}`), three
+the sum of the three proxies' R2 budgets: 50 per worker, 5 workers, + 10), one mock upstream (`MOCK_LATENCY_MS={data['mock_latency_ms']}`), three
 proxies that all stay up while only one is loaded (their idle CPU is in the per-run table). Every
 request carries a unique message, so LiteLLM's Redis response cache (on in the rendered config)
 never answers for the upstream. Each round measures the variants in alternating order
@@ -298,6 +316,11 @@ hardened proxy; 256 connections put about 128 on each worker.
 
 {_table(['variant', 'connections', 'workers × in flight', 'RPS (all)', 'RPS (200)', '200 / 503 / other', '200s p50 / p99 (ms)', '503s p50 / p99 (ms)', '200s over 2 s (sent in the first second)', 'CPU/req (ms)'], ov_rows)}
 
+Errors, warnings and process events the proxies logged during the runs (messages with digits
+collapsed to `#`, most frequent first; the baseline's INFO records are left out):
+
+{events_text}
+
 ## P11: gunicorn or uvicorn workers
 
 {p11_text}
@@ -313,8 +336,8 @@ First log lines gunicorn wrote during a saturation run:
 The hardened and gunicorn proxies are rendered by the project's pure core for the small class
 (`load_settings` → `plan()` → `render_config` / `proxy_args` / `proxy_env`), with the dev stack's
 images and one model `mock-gpt` → `openai/mock-gpt` at the mock. Docker flags as the program sets
-them (`--cpus` = workers, `--stop-timeout` = grace), except the class's memory limit
-({data['proxy_memory_limit_mib']} MiB), {'which is applied here (`--class-memory-limit`)' if data['class_memory_limit'] else 'left off: under load it OOM-kills workers (tests/faults/test_p5_memory.py), which would hide every other figure; memory is reported instead'}.
+them (`--cpus` = workers, `--stop-timeout` = grace), including the class's memory limit
+({data['proxy_memory_limit_mib']} MiB, P5){'' if data['class_memory_limit'] else ', which this run left off (`--no-memory-limit`)'}.
 No Docker healthcheck runs (the program's runs a Python one-liner in the container every interval).
 Container restarts / OOM-killed at the end: {', '.join(f'{k} {v}' for k, v in data.get('restarts', {}).items())}.
 
@@ -328,7 +351,7 @@ The baseline is the same rendered config with these changes:
 
 ## Every run
 
-{_table(['run', 'variant', 'conns', 's', 'answers', 'RPS', 'p50 / p95 / p99 ms (200s)', '> 2 s', 'status', 'CPU/req ms', 'machine busy', 'wrk CPU s', 'mock CPU s', 'idle proxies CPU s', 'other CPU s', 'log lines/req', 'health p50 / p99 ms'], run_rows)}
+{_table(['run', 'variant', 'conns', 's', 'answers', 'RPS', 'p50 / p95 / p99 ms (200s)', '> 2 s', 'status', 'CPU/req ms', 'machine busy', 'wrk CPU s', 'mock CPU s', 'idle proxies CPU s', 'other CPU s', 'log lines/req', 'health p50 / p99 ms', 'processes replaced', 'Redis refused', 'Redis conns'], run_rows)}
 
 "other CPU s": CPU the machine spent outside the benchmark's containers and wrk during the run
 (Docker's daemon and log handling, the health probe, anything else running on the machine).
