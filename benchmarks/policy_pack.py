@@ -37,9 +37,9 @@ def judge_seconds(runs: int) -> tuple[list[float], int, int]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from litellm_policies.registry import evaluate
     from test_components import stack_config
-    from test_policy_harness import config, resources
+    from ops.pr_check import policy_config as config, policy_resources as resources
 
-    from pulumi_mocks import run_program
+    from devtools.mock_engine import run_program
 
     registered = resources(run_program("prod", *stack_config("prod")))
     times, found = [], []

@@ -1,32 +1,23 @@
-"""python -m ops {check,probe} [--stack NAME] [--json]
+"""python -m ops {check,probe,render,pr-check} [--stack NAME] ...
 
-Operator commands for a deployed litellm-gateway stack. Both read the stack's outputs through
-the Pulumi CLI (run `source scripts/lib.sh && pulumi_stack_env dev` first, or use scripts/up),
-print a table or, with --json, one JSON document, and exit 0 only when everything passed.
-Requests go to the URLs the stack exports (127.0.0.1 on the dev stack).
+Operator commands for litellm-gateway. `check` and `probe` inspect a deployed stack through
+its outputs (run `source scripts/lib.sh && pulumi_stack_env dev` first, or use scripts/up) and
+exit 0 only when everything passed. `render` writes a Kubernetes stack's manifests for review
+without a cluster; `pr-check` summarises a change for a pull request (scripts/pr-check).
 """
 
 import argparse
 import dataclasses
 import json
 import sys
+from pathlib import Path
 
-from components.table import render
+from components.table import render as table
 from ops import check, probe
 from ops.stack import OpsError, read
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n\n")[1])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("check", "health app, proxy auth, worker count, Postgres and Redis settings vs the plan, models listed"),
-        ("probe", "a minimal request to every configured model: status, latency, a hint per failure"),
-    ):
-        cmd = sub.add_parser(name, help=text, description=text)
-        cmd.add_argument("--stack", default="dev", help="the stack to inspect (default: dev)")
-        cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
+def _inspect(args: argparse.Namespace) -> int:
     try:
         deployment = read(args.stack)
     except OpsError as err:
@@ -45,8 +36,79 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"stack": args.stack, "ok": healthy, "results": [dataclasses.asdict(r) for r in results]}, indent=2))
     else:
         print(f"{args.command} of stack {args.stack}: {'all ok' if healthy else 'FAILURES'}\n")
-        print(render(header, rows))
+        print(table(header, rows))
     return 0 if healthy else 1
+
+
+def _render(args: argparse.Namespace) -> int:
+    from ops import render
+
+    try:
+        found = render.render(args.stack, dict(args.set))
+    except Exception as err:  # a ConfigError arrives wrapped by the engine's RunError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    render.write(found, args.out)
+    print(table(("file", "kind", "name"), [(m.file, m.kind, m.name) for m in found]))
+    secrets = sum(m.kind == "Secret" for m in found)
+    print(
+        f"\nwrote {len(found)} manifests to {args.out}. The {secrets} Secret(s) hold PLACEHOLDERS, never the "
+        "stack's secrets: review them, do not apply them (deploy with `pulumi up`)."
+    )
+    return 0
+
+
+def _pr_check(args: argparse.Namespace) -> int:
+    from ops import pr_check
+
+    try:
+        summary = pr_check.offline(args.stack) if args.offline else pr_check.preview(args.stack)
+    except (OSError, ValueError) as err:
+        print(f"error: the check could not run: {err}", file=sys.stderr)
+        return 2
+    text = pr_check.markdown(summary)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+    return 0 if summary.passed else 1
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.removeprefix("litellm-gateway:"), yaml.safe_load(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n\n")[1])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("check", "health app, proxy auth, worker count, Postgres and Redis settings vs the plan, models listed"),
+        ("probe", "a minimal request to every configured model: status, latency, a hint per failure"),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument("--stack", default="dev", help="the stack to inspect (default: dev)")
+        cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        cmd.set_defaults(run=_inspect)
+    text = "write a Kubernetes stack's manifests to a folder for review (Secrets hold placeholders only)"
+    cmd = sub.add_parser("render", help=text, description=text + ". " + "No cluster, provider or state is needed.")
+    cmd.add_argument("--stack", default="prod", help="a kubernetes stack (default: prod)")
+    cmd.add_argument("--out", type=Path, default=Path("build/manifests"), help="folder (default: build/manifests)")
+    cmd.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                     help="change a config key first (VALUE is YAML), e.g. --set replicas=4; repeatable")  # fmt: skip
+    cmd.set_defaults(run=_render)
+    text = "a Markdown summary of a change (changes, policy violations with rule IDs) for a PR comment"
+    cmd = sub.add_parser("pr-check", help=text, description=text + "; exit 1 on a mandatory violation.")
+    cmd.add_argument("--stack", default="prod", help="the stack to preview (default: prod)")
+    cmd.add_argument("--offline", action="store_true",
+                     help="judge the program under Pulumi's mocks instead of `pulumi preview` (no providers, no backend)")  # fmt: skip
+    cmd.add_argument("--out", type=Path, help="also write the Markdown to this file")
+    cmd.set_defaults(run=_pr_check)
+    args = parser.parse_args(argv)
+    return args.run(args)
 
 
 if __name__ == "__main__":

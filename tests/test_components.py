@@ -3,9 +3,8 @@
 import json
 
 import pytest
-import yaml
-from conftest import ROOT, stack_secrets
-from pulumi_mocks import Registration, run_program
+
+from devtools.mock_engine import Registration, run_program, stack_file_config
 
 import pulumi
 
@@ -14,14 +13,12 @@ RANDOM_RESULT = "x" * 40  # what the mocks return for a 40-character RandomPassw
 
 
 def stack_config(stack: str, **changes) -> tuple[dict, list[str]]:
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config, secrets = stack_file_config(stack, lambda key: SECRET_VALUE)
     for key, value in changes.items():
         if value is None:
             config.pop(f"litellm-gateway:{key}", None)
         else:
             config[f"litellm-gateway:{key}"] = value
-    secrets = [f"litellm-gateway:{k}" for k in stack_secrets(stack)]
-    config.update({key: SECRET_VALUE for key in secrets})
     return config, secrets
 
 
@@ -202,7 +199,18 @@ def test_n4_pdb_and_hpa(prod):
     assert pdb.inputs["spec"]["maxUnavailable"] == 1
     hpa = one(prod, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "proxy")
     assert (hpa.inputs["spec"]["minReplicas"], hpa.inputs["spec"]["maxReplicas"]) == (3, 6)
-    assert "replicas" not in one(prod, DEPLOYMENT, "proxy").inputs["spec"]  # the HPA owns it
+    deployment = one(prod, DEPLOYMENT, "proxy")
+    # The first rollout starts at the HPA's minimum (tests/kube saw 1 pod without it); the HPA
+    # owns the count afterwards, so an update does not reset it.
+    assert deployment.inputs["spec"]["replicas"] == 3
+    assert deployment.ignore_changes == ["spec.replicas"]
+
+
+def test_n4_without_autoscaling_the_program_owns_the_replica_count():
+    regs = run_program("prod", *stack_config("prod", autoscaling=None, replicas=4))
+    deployment = one(regs, DEPLOYMENT, "proxy")
+    assert deployment.inputs["spec"]["replicas"] == 4 and deployment.ignore_changes == []
+    assert not [r for r in regs if r.type == "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"]
 
 
 def test_s4_kubernetes_secrets_only_in_secret_objects(prod):

@@ -1,36 +1,17 @@
 """The policy pack judges what the program really registers (Pulumi mocks): our dev and prod
 stacks pass every rule, and each deliberately broken variant is rejected by the right rule."""
 
-import copy
-import json
 
 import pytest
 from litellm_policies.model import Resource
 from litellm_policies.registry import evaluate
 from test_components import stack_config
 
-from pulumi_mocks import Registration, run_program
+from devtools.mock_engine import Registration, run_program
+from ops.pr_check import policy_config as config
+from ops.pr_check import policy_resources as resources
 
 DEV_ADVISORY_ONLY = {"N4"}  # one proxy container on Docker, by design (README)
-
-
-def resources(regs: list[Registration]) -> list[Resource]:
-    """What CrossGuard sees: inputs after the provider's check, which gives auto-named
-    Kubernetes objects their metadata.name (the mocks' state holds the same name)."""
-    found = []
-    for r in regs:
-        if not r.custom:
-            continue
-        props = copy.deepcopy(r.inputs)
-        if r.type.startswith("kubernetes:") and "name" not in props.get("metadata", {}):
-            props.setdefault("metadata", {})["name"] = r.outputs["metadata"]["name"]
-        found.append(
-            Resource(
-                urn=r.urn, type=r.type, name=r.name, props=props, protect=r.protect,
-                dependencies=r.dependencies, property_dependencies=r.property_dependencies,
-            )
-        )  # fmt: skip
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +22,6 @@ def dev() -> list[Registration]:
 @pytest.fixture(scope="module")
 def prod() -> list[Registration]:
     return run_program("prod", *stack_config("prod"))
-
-
-def config(stack: str) -> dict:
-    from conftest import ROOT
-
-    return json.loads((ROOT / f"policies/config/{stack}.json").read_text())
 
 
 def failing(found, *, mandatory_only: bool = True) -> list:

@@ -270,7 +270,9 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
         f"{spec.name}-deployment",
         metadata=_meta(spec.name, ns, labels),
         spec={
-            **({} if spec.autoscaling else {"replicas": spec.replicas}),
+            # Set even under an HPA: without it the first rollout runs 1 pod (the API default)
+            # until the HPA's first sync; afterwards the HPA owns the count (ignore_changes).
+            "replicas": spec.replicas,
             "selector": {"match_labels": labels},
             "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
             "template": {
@@ -308,7 +310,9 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
                 },
             },
         },
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[migrate]),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[migrate], ignore_changes=["spec.replicas"] if spec.autoscaling else None
+        ),
     )
     _service(spec.name, ns, labels, {"http": h.PROXY_PORT, "health": h.HEALTH_PORT, "metrics": h.METRICS_PORT}, parent)
     k8s.policy.v1.PodDisruptionBudget(  # N4

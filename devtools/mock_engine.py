@@ -1,23 +1,28 @@
 """Run the real __main__.py under Pulumi's mocks and record every registration request.
 
 The recording keeps what Pulumi's own Mocks hide: the resource options the engine receives
-(protect, parent, dependencies) and which input properties arrive as secrets.
+(protect, parent, dependencies) and which input properties arrive as secrets. The tests, the
+offline PR check and the manifest renderer all judge what the program really registers, without
+providers, a cluster or a state backend.
 """
 
 import json
 import os
 import runpy
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
+NAMESPACE = "litellm-gateway"
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE = rpc._special_secret_sig
 
@@ -34,6 +39,7 @@ class Registration:
     inputs: dict[str, Any]
     secret_inputs: set[str]
     dependencies: list[str]
+    ignore_changes: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +76,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=rpc.deserialize_properties_unwrap_secrets(request.object)[0],
                     secret_inputs=_secret_paths(raw),
                     dependencies=list(request.dependencies),
+                    ignore_changes=list(request.ignoreChanges),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                     outputs=self.resources[response.urn].state if response.urn in self.resources else {},
                 )
@@ -78,14 +85,21 @@ class RecordingMonitor(MockMonitor):
 
 
 class Mocks(pulumi.runtime.Mocks):
-    """Resources echo their inputs; a Kubernetes object gets a metadata.name like the provider's."""
+    """Resources echo their inputs; a Kubernetes object gets a metadata.name like the provider's
+    auto-name, and a RandomPassword the result `random_result` gives (never a real secret)."""
+
+    def kubernetes_name(self, name: str, inputs: dict[str, Any]) -> str:
+        return f"{name}-mock"
+
+    def random_result(self, name: str, length: int) -> str:
+        return "x" * length
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         state = dict(args.inputs)
         if args.typ.startswith("kubernetes:") and isinstance(state.get("metadata"), dict):
-            state["metadata"] = {"name": f"{args.name}-mock", **state["metadata"]}
+            state["metadata"] = {"name": self.kubernetes_name(args.name, args.inputs), **state["metadata"]}
         if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = "x" * int(args.inputs.get("length", 16))
+            state["result"] = self.random_result(args.name, int(args.inputs.get("length", 16)))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -107,10 +121,23 @@ def _config_env(config: dict[str, Any], secret_keys: list[str]):
                 os.environ[k] = v
 
 
-def run_program(stack: str, config: dict[str, Any], secret_keys: list[str]) -> list[Registration]:
+def stack_file_config(stack: str, secret_value: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+    """A committed stack file's config as the engine would pass it, without its secrets: every
+    `secure:` value and every model key the file names but does not hold becomes
+    `secret_value(key)` and is marked secret."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    models = config.get(f"{NAMESPACE}:models") or []
+    needed = {f"{NAMESPACE}:{m['apiKeySecret']}" for m in models if isinstance(m, dict) and m.get("apiKeySecret")}
+    secret_keys = sorted(needed | {k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}})
+    config.update({key: secret_value(key.split(":", 1)[1]) for key in secret_keys})
+    return config, secret_keys
+
+
+def run_program(stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None) -> list[Registration]:
     """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names)."""
-    monitor = RecordingMonitor(Mocks())
-    pulumi.runtime.set_mocks(Mocks(), project="litellm-gateway", stack=stack, preview=False, monitor=monitor)
+    mocks = mocks or Mocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=False, monitor=monitor)
 
     @pulumi.runtime.test
     def program():
