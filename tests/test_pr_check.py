@@ -1,0 +1,111 @@
+"""scripts/pr-check: a clean change passes, a broken one fails with its rule ID, and the
+summary reads the real engine's streamed preview events."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from devtools.pulumi_project import Project
+from ops import pr_check
+
+CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components", "devtools", "ops", "policies", "scripts")
+
+
+def checkout(tmp: Path) -> Path:
+    """A copy of the repository to change, as a pull request would (virtualenvs shared)."""
+    repo = tmp / "repo"
+    repo.mkdir()
+    for name in CHECKOUT:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+        else:
+            shutil.copy2(source, repo / name)
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (repo / "policies/venv").symlink_to(ROOT / "policies/venv")
+    return repo
+
+
+def run_offline(repo: Path, tmp: Path) -> tuple[int, str, str]:
+    out = tmp / "summary.md"
+    result = subprocess.run(
+        [str(repo / "scripts/pr-check"), "--offline", "--stack", "prod", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return result.returncode, result.stdout, out.read_text() if out.exists() else ""
+
+
+def test_a_clean_change_passes(tmp_path):
+    code, stdout, summary = run_offline(checkout(tmp_path), tmp_path)
+    assert code == 0, stdout
+    assert "stack `prod` passed" in summary and "Policy violations: 0 mandatory, 0 advisory" in summary
+    assert "21 to create" in summary and summary == stdout.rstrip("\n") + "\n"
+
+
+def test_s1_a_change_that_unprotects_the_salt_key_fails_with_the_rule(tmp_path):
+    repo = checkout(tmp_path)
+    secrets = repo / "components/secrets.py"
+    source = secrets.read_text()
+    assert 'password("salt-key", KEY_LENGTH, protect=True)' in source
+    secrets.write_text(source.replace('password("salt-key", KEY_LENGTH, protect=True)', 'password("salt-key", KEY_LENGTH)'))
+    code, _, summary = run_offline(repo, tmp_path)
+    assert code == 1
+    assert "stack `prod` FAILED" in summary and "Policy violations: 1 mandatory" in summary
+    assert "| mandatory | `litellm-s1-" in summary and "[S1]" in summary and "Fix:" in summary
+
+
+def test_p1_a_broken_stack_config_fails_before_any_resource(tmp_path):
+    repo = checkout(tmp_path)
+    stack = repo / "Pulumi.prod.yaml"
+    stack.write_text(stack.read_text().replace("  litellm-gateway:replicas: 3\n", "  litellm-gateway:replicas: 3\n  litellm-gateway:workers: 9\n"))
+    code, _, summary = run_offline(repo, tmp_path)
+    assert code == 1
+    assert "[P1] litellm-gateway:workers = 9: between 1 and the 4 vCPU of class standard" in summary
+    assert "Changes: no changes" in summary and "Resources" not in summary
+
+
+def _event(seq: int, **payload) -> str:
+    return json.dumps({"sequence": seq, "timestamp": 0, **payload})
+
+
+def test_policy_events_of_the_preview_stream_become_the_verdict():
+    """Field names as in Pulumi v3.259's sdk/go/common/apitype/events.go."""
+    urn = "urn:pulumi:prod::litellm-gateway::litellm-gateway:index:Gateway$random:index/randomPassword:RandomPassword::lg-prod-secrets-salt-key"
+    lines = [
+        _event(1, resourcePreEvent={"metadata": {"op": "create", "urn": urn, "type": "random:index/randomPassword:RandomPassword"}}),
+        _event(2, resourcePreEvent={"metadata": {"op": "same", "urn": urn + "x", "type": "kubernetes:core/v1:Namespace"}}),
+        _event(3, policyEvent={"resourceUrn": urn, "message": "[S1] not protected. Fix: protect it", "color": "never",
+                               "policyName": "litellm-s1-salt-key-protected", "policyPackName": "litellm-gateway-hardening",
+                               "policyPackVersion": "", "policyPackVersionTag": "", "enforcementLevel": "mandatory"}),  # fmt: skip
+        _event(4, policyEvent={"message": "[N4] one replica", "color": "never", "policyName": "litellm-n4-replicas-and-pdb",
+                               "policyPackName": "p", "policyPackVersion": "", "policyPackVersionTag": "", "enforcementLevel": "advisory"}),  # fmt: skip
+        _event(5, summaryEvent={"maybeCorrupt": False, "durationSeconds": 3, "resourceChanges": {"create": 1, "same": 1}, "PolicyPacks": {}}),
+    ]
+    summary = pr_check.from_event_log("prod", lines, preview_status=255)
+    assert summary.steps == [("create", "random:index/randomPassword:RandomPassword", "lg-prod-secrets-salt-key")]
+    assert [(v.policy, v.level, v.resource) for v in summary.mandatory] == [("litellm-s1-salt-key-protected", "mandatory", "lg-prod-secrets-salt-key")]
+    assert not summary.passed and summary.errors == []  # the violation explains the failed preview
+    advisory_only = pr_check.from_event_log("prod", [lines[3], lines[4]], preview_status=0)
+    assert advisory_only.passed and "0 mandatory, 1 advisory" in pr_check.markdown(advisory_only)
+
+
+@pytest.mark.engine
+def test_p1_the_real_engines_event_stream_names_the_rule(tmp_path):
+    """The real CLI's streamed `preview --json` on a broken stack config, read by the same parser.
+    (Without the pack: the language host buildable here cannot start Python policy packs.)"""
+    project = Project.copy(tmp_path, "prod", "Pulumi.prod.yaml", workers=9)
+    for key in ("openaiApiKey", "anthropicApiKey"):
+        project.set_secret(key, "not-a-real-key")
+    result = subprocess.run(
+        ["pulumi", "preview", "--stack", "prod", "--non-interactive", "--json"],
+        cwd=project.dir, env={**project.env, "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    summary = pr_check.from_event_log("prod", result.stdout.splitlines(), result.returncode)
+    assert result.returncode != 0 and not summary.passed
+    assert any("[P1] litellm-gateway:workers = 9" in e for e in summary.errors), summary.errors
+    assert summary.steps == [] and "not-a-real-key" not in pr_check.markdown(summary)
