@@ -33,6 +33,20 @@ def toolchain_env() -> dict[str, str]:
     }
 
 
+def copy_checkout(dest: Path, names: tuple[str, ...]) -> Path:
+    """Copies `names` of the repository to `dest`, sharing the virtualenvs by symlink."""
+    dest.mkdir()
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    (dest / "policies/venv").symlink_to(ROOT / "policies/venv")
+    return dest
+
+
 @dataclass
 class Project:
     """A copy of the program with its own backend; `run` calls the pulumi CLI in it."""
@@ -43,16 +57,7 @@ class Project:
 
     @classmethod
     def copy(cls, tmp: Path, stack: str, stack_file: str, **config_changes) -> "Project":
-        project = tmp / "project"
-        project.mkdir()
-        for name in PROGRAM_FILES:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-            else:
-                shutil.copy2(source, project / name)
-        (project / ".venv").symlink_to(ROOT / ".venv")
-        (project / "policies/venv").symlink_to(ROOT / "policies/venv")
+        project = copy_checkout(tmp / "project", PROGRAM_FILES)
         shutil.copy2(ROOT / stack_file, project / f"Pulumi.{stack}.yaml")
         (tmp / "state").mkdir()
         env = {

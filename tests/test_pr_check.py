@@ -2,32 +2,20 @@
 summary reads the real engine's streamed preview events."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
-from devtools.pulumi_project import Project
+from devtools.pulumi_project import Project, copy_checkout
 from ops import pr_check
 
 CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components", "devtools", "ops", "policies", "scripts")
 
 
 def checkout(tmp: Path) -> Path:
-    """A copy of the repository to change, as a pull request would (virtualenvs shared)."""
-    repo = tmp / "repo"
-    repo.mkdir()
-    for name in CHECKOUT:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-        else:
-            shutil.copy2(source, repo / name)
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    (repo / "policies/venv").symlink_to(ROOT / "policies/venv")
-    return repo
+    """A copy of the repository to change, as a pull request would."""
+    return copy_checkout(tmp / "repo", CHECKOUT)
 
 
 def run_offline(repo: Path, tmp: Path) -> tuple[int, str, str]:
