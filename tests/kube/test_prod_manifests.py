@@ -173,3 +173,17 @@ def test_d2_scaling_changes_postgres_max_connections_in_the_same_update(cluster,
     live_args = proxy_container(proxy)["args"]
     assert int(live_args[live_args.index("--num_workers") + 1]) == workers
     assert max_connections == 10 * workers * instances + 10  # D1 pool × P1 workers × instances + D2 headroom
+
+
+def test_d6_the_postgres_claim_outlives_its_statefulset(cluster, tmp_path):
+    """What `pulumi destroy` does to the StatefulSet (delete it) leaves the data claim Bound."""
+    namespace = "litellm-destroy"
+    cluster.volume(f"lg-test-{namespace}", 50)
+    found = render.render("prod", {"kubernetes": {"namespace": namespace, "postgresStorageGib": 50}})
+    apply_rendered(cluster, found, tmp_path, skip=("Deployment", "HorizontalPodAutoscaler", "Job"))
+    statefulset = by_kind(found, "StatefulSet")
+    cluster.kubectl("rollout", "status", "-n", namespace, f"statefulset/{statefulset.name}", "--timeout=120s")
+    cluster.kubectl("delete", "-n", namespace, f"statefulset/{statefulset.name}", "--wait=true", "--timeout=120s")
+    assert cluster.get(namespace, "statefulsets") == []
+    (claim,) = cluster.get(namespace, "persistentvolumeclaims")
+    assert claim["metadata"]["name"] == f"data-{statefulset.name}-0" and claim["status"]["phase"] == "Bound"
