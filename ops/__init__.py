@@ -1,1 +1,2 @@
-"""Operator commands for a deployed gateway: `python -m ops check|probe` (see --help)."""
+"""Operator commands: `python -m ops check|probe` inspect a deployed stack, `render` writes a
+Kubernetes stack's manifests for review, `pr-check` summarises a change (see --help)."""
