@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "policies"))
 from litellm_policies.model import Resource  # noqa: E402 - the pack is a folder, not a package
 from litellm_policies.registry import MANDATORY, evaluate  # noqa: E402
 
+PREVIEW_TIMEOUT_S = 1800
 MAX_LISTED = 40  # a PR comment stays readable; the counts are always complete
 
 
@@ -107,9 +108,13 @@ def from_event_log(stack: str, lines: list[str], preview_status: int) -> Summary
     """A summary from the streamed `pulumi preview --json` (one apitype.EngineEvent per line)."""
     summary = Summary(stack, "pulumi preview with the policy pack")
     for line in lines:
-        if not line.strip():
+        if not line.startswith("{"):  # the engine's events are one JSON object per line
             continue
-        event = json.loads(line)
+        try:
+            event = json.loads(line)
+        except ValueError:
+            summary.errors.append(f"unreadable preview event: {line[:200]}")
+            continue
         if pre := event.get("resourcePreEvent"):
             meta = pre["metadata"]
             if meta["op"] != "same" and meta["type"] != "pulumi:pulumi:Stack":
@@ -136,7 +141,10 @@ def preview(stack: str, project: Path = ROOT) -> Summary:
     ]  # fmt: skip
     # With this variable --json streams one engine event per line, policy events included.
     env = {**os.environ, "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
-    result = subprocess.run(cmd, cwd=project, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        result = subprocess.run(cmd, cwd=project, env=env, stdout=subprocess.PIPE, text=True, timeout=PREVIEW_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return Summary(stack, "pulumi preview with the policy pack", errors=[f"pulumi preview ran over {PREVIEW_TIMEOUT_S} s and was stopped"])
     return from_event_log(stack, result.stdout.splitlines(), result.returncode)
 
 

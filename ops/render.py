@@ -1,8 +1,8 @@
 """Kubernetes manifests of a stack without a cluster, a provider or a state backend.
 
 The program runs under Pulumi's mocks (devtools.mock_engine), exactly as `pulumi up` would run
-it, and every Kubernetes object it registers is written as one YAML file, in registration
-order (dependencies first). What the provider would add is imitated: auto-named objects get
+it, and every Kubernetes object it registers is written as one YAML file, dependencies first
+(then by kind and name, so the numbering is the same on every render). What the provider would add is imitated: auto-named objects get
 `<resource name>-<8 hex>`, stable across renders, and ConfigMaps and Secrets get a suffix
 derived from their content, as the provider replaces them when their data changes.
 
@@ -62,11 +62,25 @@ class Manifest:
     body: dict[str, Any]
 
 
+KIND_ORDER = ["Namespace", "Secret", "ConfigMap", "Service", "NetworkPolicy", "StatefulSet", "Job", "Deployment"]
+
+
+def _ordered(registrations: list[Registration]) -> list[Registration]:
+    """Dependencies first, otherwise by kind and name: the engine's registration order varies
+    from run to run, the files' numbering must not."""
+    pending = {r.urn: r for r in registrations}
+    done: list[Registration] = []
+    while pending:
+        ready = [r for r in pending.values() if not any(d in pending for d in r.dependencies)] or list(pending.values())
+        kind = lambda r: r.inputs.get("kind", "")  # noqa: E731
+        first = min(ready, key=lambda r: (KIND_ORDER.index(kind(r)) if kind(r) in KIND_ORDER else len(KIND_ORDER), r.name))
+        done.append(pending.pop(first.urn))
+    return done
+
+
 def manifests(registrations: list[Registration]) -> list[Manifest]:
     found = []
-    for reg in registrations:
-        if not (reg.custom and reg.type.startswith("kubernetes:")):
-            continue
+    for reg in _ordered([r for r in registrations if r.custom and r.type.startswith("kubernetes:")]):
         body = _plain(reg.inputs)
         body["metadata"] = {"name": reg.outputs["metadata"]["name"], **body.get("metadata", {})}
         kind, name = body["kind"], body["metadata"]["name"]
@@ -79,6 +93,8 @@ def render(stack: str, changes: dict[str, Any] | None = None) -> list[Manifest]:
     its committed config first."""
     config, secret_keys = stack_file_config(stack, placeholder)
     for key, value in (changes or {}).items():
+        if f"litellm-gateway:{key}" in secret_keys:
+            raise ValueError(f"litellm-gateway:{key} is a secret: render never writes secret values, it keeps the placeholder")
         config[f"litellm-gateway:{key}"] = value
     platform = config.get("litellm-gateway:platform")
     if platform != "kubernetes":

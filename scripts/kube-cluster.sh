@@ -18,7 +18,8 @@ Usage: scripts/kube-cluster.sh start|stop|status|kubeconfig [--dir DIR]
 
   start       build the binaries if needed (scripts/kube-toolchain.sh), create a CA and
               certificates once, start the control plane and one simulated node, and wait
-              until the API server is ready and the node is Ready (bounded: 120 s)
+              until the API server is ready and the node is Ready (bounded: 180 s);
+              on failure, whatever it started is stopped again
   stop        stop every process this script started in DIR (the data stays in DIR)
   status      the processes and the API server's /readyz; exit 0 only when all run
   kubeconfig  print the path of the admin kubeconfig (for kubectl --kubeconfig / KUBECONFIG)
@@ -46,9 +47,13 @@ done
 BIN="$("$ROOT/scripts/kube-toolchain.sh" --print-path)"
 STAGES="$(dirname "$BIN")/stages"
 PKI="$DIR/pki"; KUBECONFIG_FILE="$DIR/admin.kubeconfig"
-kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" --request-timeout 5s "$@"; }
 
-running() { [ -f "$DIR/pids/$1.pid" ] && kill -0 "$(cat "$DIR/pids/$1.pid")" 2>/dev/null; }
+# A pid file counts only while its process is still this component's binary (pids are reused).
+running() {
+  local pid; pid=$(cat "$DIR/pids/$1.pid" 2>/dev/null) || return 1
+  [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$1" ]
+}
 
 certificates() {
   [ -f "$PKI/admin.crt" ] && return 0
@@ -171,7 +176,7 @@ status() {
 }
 
 case "$CMD" in
-  start) step "local kubernetes control plane" start ;;
+  start) step "local kubernetes control plane" start || { rc=$?; stop >&2; exit "$rc"; } ;;
   stop) stop ;;
   status) status ;;
   kubeconfig) echo "$KUBECONFIG_FILE" ;;

@@ -48,7 +48,10 @@ pulumi_env() {
 pulumi_stack_env() {
   pulumi_env
   mkdir -p "$CACHE/state"
-  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$CACHE/state}"
+  # The local backend only when no other is configured (a Pulumi Cloud token counts as one).
+  if [ -z "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_ACCESS_TOKEN:-}" ]; then
+    export PULUMI_BACKEND_URL="file://$CACHE/state"
+  fi
   if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     local file="$CACHE/$1-passphrase"
     if [ ! -s "$file" ]; then

@@ -206,6 +206,16 @@ def test_n4_pdb_and_hpa(prod):
     assert deployment.ignore_changes == ["spec.replicas"]
 
 
+def test_n4_under_an_hpa_the_first_rollout_starts_at_its_minimum_whatever_replicas_says():
+    regs = run_program("prod", *stack_config("prod", replicas=None, autoscaling={"minReplicas": 4, "maxReplicas": 6}))
+    assert one(regs, DEPLOYMENT, "proxy").inputs["spec"]["replicas"] == 4
+
+
+def test_d5_the_proxy_deployment_waits_for_the_migration_job(prod):
+    job = one(prod, "kubernetes:batch/v1:Job", "migrate")
+    assert job.urn in one(prod, DEPLOYMENT, "proxy").dependencies
+
+
 def test_n4_without_autoscaling_the_program_owns_the_replica_count():
     regs = run_program("prod", *stack_config("prod", autoscaling=None, replicas=4))
     deployment = one(regs, DEPLOYMENT, "proxy")

@@ -270,9 +270,9 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
         f"{spec.name}-deployment",
         metadata=_meta(spec.name, ns, labels),
         spec={
-            # Set even under an HPA: without it the first rollout runs 1 pod (the API default)
-            # until the HPA's first sync; afterwards the HPA owns the count (ignore_changes).
-            "replicas": spec.replicas,
+            # Set even under an HPA, to its minimum: without it the first rollout runs 1 pod (the
+            # API default) until the HPA's first sync; afterwards the HPA owns it (ignore_changes).
+            "replicas": spec.autoscaling[0] if spec.autoscaling else spec.replicas,
             "selector": {"match_labels": labels},
             "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
             "template": {

@@ -54,9 +54,9 @@ def _cluster_script(*args: str, folder: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory) -> Cluster:
     folder = tmp_path_factory.mktemp("kube-cluster")
-    started = _cluster_script("start", folder=folder)
-    bin_dir = subprocess.run([str(ROOT / "scripts/kube-toolchain.sh"), "--print-path"], capture_output=True, text=True, check=True).stdout.strip()
     try:
+        started = _cluster_script("start", folder=folder)
+        bin_dir = subprocess.run([str(ROOT / "scripts/kube-toolchain.sh"), "--print-path"], capture_output=True, text=True, check=True).stdout.strip()
         if started.returncode != 0:
             logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted((folder / "logs").glob("*.log")))
             raise AssertionError(f"scripts/kube-cluster.sh start failed:\n{started.stdout}\n{started.stderr}\n{logs}")
