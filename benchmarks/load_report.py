@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 from typing import Any
+
+from benchmarks.load import median, pct
 
 VARIANTS = ("baseline", "hardened", "gunicorn")
 MB_PER_MIB = 1.048576
@@ -16,17 +17,6 @@ TARGET_HEALTH_P99_MS = 5.0
 TARGET_WORKER_MB = 350.0
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
-    return s[k]
-
-
-def _median(values: list[float]) -> float:
-    values = [v for v in values if v == v]
-    return statistics.median(values) if values else float("nan")
 
 
 def _ms(x: float, digits: int = 0) -> str:
@@ -54,29 +44,29 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
         workers = [p for p in procs if p["role"] == "worker"]
         fig[v] = {
             "sat_rps": [r["rps"] for r in sat],
-            "sat_rps_median": _median([r["rps"] for r in sat]),
+            "sat_rps_median": median([r["rps"] for r in sat]),
             "sat_non200": sum(n for r in sat for st, n in r["by_status"].items() if st != "200"),
             "sat_responses": sum(r["responses"] for r in sat),
-            "sat_p50": _pct(sat_ok, 50), "sat_p95": _pct(sat_ok, 95), "sat_p99": _pct(sat_ok, 99),
+            "sat_p50": pct(sat_ok, 50), "sat_p95": pct(sat_ok, 95), "sat_p99": pct(sat_ok, 99),
             "sat_max": max(sat_ok, default=float("nan")),
             "sat_over_2s": sum(r["over_2s"] for r in sat),
             "sat_over_2s_runs": [r["over_2s"] for r in sat],
             "sat_over_2s_first_s": sum(r.get("over_2s_first_s", 0) for r in sat),
-            "mod_rps_median": _median([r["rps"] for r in mod]),
-            "mod_p50": _pct(mod_ok, 50), "mod_p95": _pct(mod_ok, 95), "mod_p99": _pct(mod_ok, 99),
+            "mod_rps_median": median([r["rps"] for r in mod]),
+            "mod_p50": pct(mod_ok, 50), "mod_p95": pct(mod_ok, 95), "mod_p99": pct(mod_ok, 99),
             "mod_non200": sum(n for r in mod for st, n in r["by_status"].items() if st != "200"),
             "health_n": len(health), "health_fail": health_fail,
-            "health_p50": _pct(health, 50), "health_p99": _pct(health, 99), "health_max": max(health, default=float("nan")),
-            "sat_overhead_p50": _pct([x for r in sat for x in r.get("overhead_ms", [])], 50),
-            "sat_overhead_p99": _pct([x for r in sat for x in r.get("overhead_ms", [])], 99),
-            "mod_overhead_p50": _pct([x for r in mod for x in r.get("overhead_ms", [])], 50),
-            "mod_overhead_p99": _pct([x for r in mod for x in r.get("overhead_ms", [])], 99),
-            "cpu_sat_ms": _median([r["cpu_per_request_ms"] for r in sat]),
-            "cpu_mod_ms": _median([r["cpu_per_request_ms"] for r in mod]),
-            "cores_sat": _median([r["proxy_cores"] for r in sat]),
-            "machine_busy_sat": _median([r["machine_busy"] for r in sat]),
-            "log_per_req_sat": _median([r["log_lines_per_request"] for r in sat]),
-            "log_bytes_per_req_sat": _median([r["log_bytes"] / r["responses"] for r in sat if r["responses"]]),
+            "health_p50": pct(health, 50), "health_p99": pct(health, 99), "health_max": max(health, default=float("nan")),
+            "sat_overhead_p50": pct([x for r in sat for x in r.get("overhead_ms", [])], 50),
+            "sat_overhead_p99": pct([x for r in sat for x in r.get("overhead_ms", [])], 99),
+            "mod_overhead_p50": pct([x for r in mod for x in r.get("overhead_ms", [])], 50),
+            "mod_overhead_p99": pct([x for r in mod for x in r.get("overhead_ms", [])], 99),
+            "cpu_sat_ms": median([r["cpu_per_request_ms"] for r in sat]),
+            "cpu_mod_ms": median([r["cpu_per_request_ms"] for r in mod]),
+            "cores_sat": median([r["proxy_cores"] for r in sat]),
+            "machine_busy_sat": median([r["machine_busy"] for r in sat]),
+            "log_per_req_sat": median([r["log_lines_per_request"] for r in sat]),
+            "log_bytes_per_req_sat": median([r["log_bytes"] / r["responses"] for r in sat if r["responses"]]),
             "log_sample": next((r["log_sample"] for r in sat if r["log_sample"]), []),
             "memory_after": data.get("memory_after", {}).get(v, float("nan")),
             "memory_final": next((m for n, m in data.get("memory_final", {}).items() if n.endswith(f"-{v}")), float("nan")),
@@ -97,9 +87,9 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
         if rps.get("hardened") and rps.get("gunicorn"):
             p11.append(rps["gunicorn"] / rps["hardened"])
     fig["pairs"] = pairs
-    fig["ratio"] = _median(pairs)
+    fig["ratio"] = median(pairs)
     fig["p11_pairs"] = p11
-    fig["p11_ratio"] = _median(p11)
+    fig["p11_ratio"] = median(p11)
     fig["overload"] = [r for r in data["runs"] if r["tag"].startswith("overload")]
     return fig
 
