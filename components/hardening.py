@@ -40,7 +40,13 @@ RETRY_POLICY: Final = {  # F3
     "TimeoutErrorRetries": 3,
     "RateLimitErrorRetries": 3,
     "InternalServerErrorRetries": 3,
+    # Beyond the seeds: a 503 is as transient as a 500, but LiteLLM looks ServiceUnavailableError
+    # up under its own name and otherwise falls back to the router's num_retries.
+    "ServiceUnavailableErrorRetries": 3,
 }
+# F3, beyond the seeds: errors the policy has no field for (502 BadGateway, 504) get the router's
+# num_retries, whose default is openai's 2; LiteLLM still never retries a 4xx other than 408/409/429.
+TRANSIENT_ERROR_RETRIES: Final = 3
 ALLOWED_FAILS_POLICY: Final = {  # F4
     "BadRequestErrorAllowedFails": 1000,
     "AuthenticationErrorAllowedFails": 10,

@@ -66,6 +66,7 @@ def render_config(settings: StackSettings, plan: SizingPlan) -> dict[str, Any]:
             "allowed_fails": h.ALLOWED_FAILS,  # F2
             "cooldown_time": h.COOLDOWN_SECONDS,  # F2
             "retry_policy": dict(h.RETRY_POLICY),  # F3
+            "num_retries": h.TRANSIENT_ERROR_RETRIES,  # F3: errors the policy does not name
             "allowed_fails_policy": dict(h.ALLOWED_FAILS_POLICY),  # F4
             "fallbacks": [{m.name: list(m.fallbacks)} for m in settings.models if m.fallbacks],  # F5
             "redis_host": redis["host"],  # R1: host/port/password, never redis_url

@@ -59,6 +59,7 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
@@ -135,6 +136,11 @@ def stack_file_config(stack: str, secret_value: Callable[[str], str]) -> tuple[d
 
 def run_program(stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None) -> list[Registration]:
     """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names)."""
+    return record_program(stack, config, secret_keys, mocks).registrations
+
+
+def record_program(stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None) -> RecordingMonitor:
+    """run_program, keeping the stack's outputs too (RecordingMonitor.stack_outputs)."""
     mocks = mocks or Mocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=False, monitor=monitor)
@@ -142,7 +148,10 @@ def run_program(stack: str, config: dict[str, Any], secret_keys: list[str], mock
     @pulumi.runtime.test
     def program():
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        # The mocks' stack registered its outputs before the program ran: read the exports here.
+        exports = pulumi.runtime.settings.get_root_resource().outputs
+        return pulumi.Output.all(**exports).apply(monitor.stack_outputs.update)
 
     with _config_env(config, secret_keys):
         program()
-    return monitor.registrations
+    return monitor

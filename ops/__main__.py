@@ -7,13 +7,12 @@ without a cluster; `pr-check` summarises a change for a pull request (scripts/pr
 """
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
 
 from components.table import render as table
 from ops import check, probe
+from ops.report import print_results
 from ops.stack import OpsError, read
 
 
@@ -23,21 +22,8 @@ def _inspect(args: argparse.Namespace) -> int:
     except OpsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.command == "check":
-        results = check.run(deployment)
-        rows = [(r.name, "ok" if r.ok else "FAIL", r.detail) for r in results]
-        header = ("check", "result", "found")
-    else:
-        results = probe.run(deployment)
-        rows = [(r.model, "ok" if r.ok else "FAIL", str(r.status), f"{r.latency_ms:.0f} ms", r.hint) for r in results]
-        header = ("model", "result", "HTTP", "latency", "hint")
-    healthy = all(r.ok for r in results)
-    if args.json:
-        print(json.dumps({"stack": args.stack, "ok": healthy, "results": [dataclasses.asdict(r) for r in results]}, indent=2))
-    else:
-        print(f"{args.command} of stack {args.stack}: {'all ok' if healthy else 'FAILURES'}\n")
-        print(table(header, rows))
-    return 0 if healthy else 1
+    results = check.run(deployment) if args.command == "check" else probe.run(deployment)
+    return 0 if print_results(args.command, args.stack, results, args.json) else 1
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -34,7 +34,11 @@ def read(stack: str) -> Deployment:
         raise OpsError("no `pulumi` on PATH: run `source scripts/lib.sh && pulumi_stack_env dev` first") from None
     if result.returncode != 0:
         raise OpsError(f"cannot read the outputs of stack {stack!r}: {result.stderr.strip()[-500:]}")
-    out = json.loads(result.stdout)
+    return deployment_from_outputs(stack, json.loads(result.stdout))
+
+
+def deployment_from_outputs(stack: str, out: dict[str, Any]) -> Deployment:
+    """A Deployment from a stack's outputs as `pulumi stack output --json --show-secrets` prints them."""
     missing = [k for k in ("proxy_url", "health_url", "master_key", "models", "plan") if k not in out]
     if missing:
         raise OpsError(f"stack {stack!r} has no output {', '.join(missing)}: deploy it first (scripts/up)")

@@ -59,7 +59,9 @@ def test_f1_f2_routing_and_circuit_breaker(prod):
 def test_f3_permanent_errors_never_retried(prod):
     policy = prod[2]["router_settings"]["retry_policy"]
     assert policy["AuthenticationErrorRetries"] == 0 and policy["ContentPolicyViolationErrorRetries"] == 0
-    assert policy["TimeoutErrorRetries"] == policy["RateLimitErrorRetries"] == policy["InternalServerErrorRetries"] == 3
+    transient = ("TimeoutErrorRetries", "RateLimitErrorRetries", "InternalServerErrorRetries", "ServiceUnavailableErrorRetries")
+    assert [policy[k] for k in transient] == [3, 3, 3, 3]
+    assert prod[2]["router_settings"]["num_retries"] == 3  # 502/504: no field of their own in the policy
 
 
 def test_f4_allowed_fails_policy(prod):
