@@ -932,6 +932,22 @@ def command_line(args: argparse.Namespace) -> str:
     return cmd
 
 
+def preflight() -> None:
+    """Stop before minutes of set-up when a tool, the engine or an image is missing."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk (Debian's package)")
+    if importlib.util.find_spec("matplotlib") is None:  # the plot; checked before minutes of measuring
+        raise SystemExit("matplotlib not found: .venv/bin/pip install matplotlib")
+    try:
+        docker("info", "--format", "{{.ServerVersion}}", timeout=30)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
+        raise SystemExit(f"no Docker engine answers ({err}); start one with scripts/docker-engine.sh") from err
+    images = dev_images()
+    missing = [images[k] for k in ("proxy", "redis", "mockUpstream") if not docker("images", "-q", images[k]).strip()]
+    if missing:
+        raise SystemExit(f"images missing: {missing}; build them with scripts/images.sh")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cfg = plan_of(args)
     proxies = build_proxies(not args.no_memory_limit)
@@ -1015,18 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory of load.md, load.png, load.json")
     args = parser.parse_args(argv)
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk not found: apt-get install -y wrk (Debian's package)")
-    if importlib.util.find_spec("matplotlib") is None:  # the plot; checked before minutes of measuring
-        raise SystemExit("matplotlib not found: .venv/bin/pip install matplotlib")
-    try:
-        docker("info", "--format", "{{.ServerVersion}}", timeout=30)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
-        raise SystemExit(f"no Docker engine answers ({err}); start one with scripts/docker-engine.sh") from err
-    images = dev_images()
-    missing = [images[k] for k in ("proxy", "redis", "mockUpstream") if not docker("images", "-q", images[k]).strip()]
-    if missing:
-        raise SystemExit(f"images missing: {missing}; build them with scripts/images.sh")
+    preflight()
     QUIET.budget_s = args.wait_for_faults
     QUIET.wait()
 
