@@ -124,9 +124,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data["samples"].append(sample(bench, started))
         load_started = time.monotonic()
         n = 0
-        while (elapsed := time.monotonic() - load_started) < args.minutes * 60 - 1:
-            n += 1
-            seconds = min(args.chunk_seconds, args.minutes * 60 - elapsed)
+        while (seconds := int(min(args.chunk_seconds, args.minutes * 60 - (time.monotonic() - load_started)))) >= 5:
+            n += 1  # wrk takes whole seconds; a last piece under 5 s is not worth a chunk
             data["chunks"].append(chunk(bench, args.connections, seconds, n))
             s = sample(bench, load_started)
             data["samples"].append(s)
