@@ -164,7 +164,7 @@ def pod_spec_labels(reg: Registration) -> dict:
 
 def test_h2_h3_probes_on_the_health_port_with_5s_timeout(dev, prod):
     check = one(dev, CONTAINER, "proxy-container").inputs["healthcheck"]
-    assert check["timeout"] == "5s" and ":4001/health/liveliness" in " ".join(check["tests"])
+    assert check["timeout"] == "5s" and ":4001/health/readiness" in " ".join(check["tests"])
     container = pod_spec(one(prod, DEPLOYMENT, "proxy"))["containers"][0]
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         assert container[probe]["httpGet"]["port"] == 4001 and container[probe]["timeoutSeconds"] == 5

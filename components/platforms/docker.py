@@ -133,9 +133,12 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
             docker.ContainerPortArgs(internal=h.HEALTH_PORT, external=health_port, ip="127.0.0.1"),
         ],
         networks_advanced=_network(network_name, spec.name),
-        healthcheck=_health(  # H2: the health app, never the main port
+        # H2: the health app, never the main port. Readiness, not liveness: Docker acts on
+        # "healthy" only to say the container may take traffic (`wait` and `ops check` wait for
+        # it), and the image's readiness also needs the proxy to listen on 4000.
+        healthcheck=_health(
             "python3", "-c",
-            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{h.HEALTH_PORT}/health/liveliness', timeout={h.PROBE_TIMEOUT_SECONDS - 1})",
+            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{h.HEALTH_PORT}/health/readiness', timeout={h.PROBE_TIMEOUT_SECONDS - 1})",
             start_period="120s",
         ),  # fmt: skip
         memory=spec.plan.proxy_resources.memory_mib,
