@@ -312,20 +312,28 @@ provider_needs_build() {
   return 0
 }
 
+# The part every provider shares once its modules are in $w: generate the schema, build the
+# plugin binary with the version stamped in, move it into the cache.
+# VERSION_VALUE is what the provider's pkg/version.Version expects (kubernetes wants a 'v').
+generate_and_build() {
+  local name=$1 v=$2 w=$3 mod=$4 version_value=$5 tags=${6:-}
+  (cd "$w/provider/cmd/pulumi-resource-$name" && VERSION=$v gorun go run ./generate.go) || { step_fail "generate"; return 1; }
+  (cd "$w/provider" && gorun go build -p "$GO_P" -trimpath ${tags:+-tags "$tags"} \
+    -ldflags "-s -w -X $mod/pkg/version.Version=$version_value" \
+    -o "$w/pulumi-resource-$name" "./cmd/pulumi-resource-$name") || { step_fail "go build"; return 1; }
+  mkdir -p "$(dirname "$(provider_bin "$name" "$v")")"
+  mv "$w/pulumi-resource-$name" "$(provider_bin "$name" "$v")"
+  rm -rf "$w"
+  step_end
+}
+
 build_random() {
   local v=$RANDOM_VERSION w="$WORK/random-$RANDOM_VERSION"
   step_start "random $v"
   if provider_needs_build random "$v"; then
     copy_module "$RANDOM_MOD@$RANDOM_MODVER" "$w/provider" || { step_fail "module not available"; return 1; }
     copy_module "$RANDOM_SHIM_MOD@$RANDOM_SHIM_MODVER" "$w/provider/shim" || { step_fail "shim module not available"; return 1; }
-    (cd "$w/provider/cmd/pulumi-resource-random" && VERSION=$v gorun go run ./generate.go) || { step_fail "generate"; return 1; }
-    (cd "$w/provider" && gorun go build -p "$GO_P" -trimpath \
-      -ldflags "-s -w -X $RANDOM_MOD/pkg/version.Version=$v" \
-      -o "$w/pulumi-resource-random" ./cmd/pulumi-resource-random) || { step_fail "go build"; return 1; }
-    mkdir -p "$(dirname "$(provider_bin random "$v")")"
-    mv "$w/pulumi-resource-random" "$(provider_bin random "$v")"
-    rm -rf "$w"
-    step_end
+    generate_and_build random "$v" "$w" "$RANDOM_MOD" "$v" || return 1
   fi
   [ -x "$(provider_bin random "$v")" ] && install_plugin random "$v" || true
 }
@@ -349,14 +357,7 @@ import (
 
 func NewProvider() *schema.Provider { return provider.New("dev")() }
 EOF
-    (cd "$w/provider/cmd/pulumi-resource-docker" && VERSION=$v gorun go run ./generate.go) || { step_fail "generate"; return 1; }
-    (cd "$w/provider" && gorun go build -p "$GO_P" -trimpath -tags no_compose \
-      -ldflags "-s -w -X $DOCKER_MOD/pkg/version.Version=$v" \
-      -o "$w/pulumi-resource-docker" ./cmd/pulumi-resource-docker) || { step_fail "go build"; return 1; }
-    mkdir -p "$(dirname "$(provider_bin docker "$v")")"
-    mv "$w/pulumi-resource-docker" "$(provider_bin docker "$v")"
-    rm -rf "$w"
-    step_end
+    generate_and_build docker "$v" "$w" "$DOCKER_MOD" "$v" no_compose || return 1
   fi
   [ -x "$(provider_bin docker "$v")" ] && install_plugin docker "$v" || true
 }
@@ -367,15 +368,7 @@ build_kubernetes() {
   if provider_needs_build kubernetes "$v"; then
     copy_module "$K8S_MOD@$K8S_MODVER" "$w/provider" || { step_fail "module not available"; return 1; }
     copy_module "$K8S_SDK_MOD@$K8S_SDK_MODVER" "$w/sdk" || { step_fail "sdk module not available"; return 1; }
-    (cd "$w/provider/cmd/pulumi-resource-kubernetes" && VERSION=$v gorun go run ./generate.go) \
-      || { step_fail "generate"; return 1; }
-    (cd "$w/provider" && gorun go build -p "$GO_P" -trimpath \
-      -ldflags "-s -w -X $K8S_MOD/pkg/version.Version=v$v" \
-      -o "$w/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes) || { step_fail "go build"; return 1; }
-    mkdir -p "$(dirname "$(provider_bin kubernetes "$v")")"
-    mv "$w/pulumi-resource-kubernetes" "$(provider_bin kubernetes "$v")"
-    rm -rf "$w"
-    step_end
+    generate_and_build kubernetes "$v" "$w" "$K8S_MOD" "v$v" || return 1
   fi
   [ -x "$(provider_bin kubernetes "$v")" ] && install_plugin kubernetes "$v" || true
 }

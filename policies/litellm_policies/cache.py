@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .common import config_checks, config_number, containers, proxies
-from .database import _budget
+from .database import Budget, budget_findings
 from .detect import Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
 from .registry import ADVISORY, resource_policy, stack_policy
@@ -80,35 +80,20 @@ def _redis_pool(stack: Stack, c: Container) -> tuple[Any, str]:
     "kubernetes workloads + HorizontalPodAutoscaler, docker Container",
 )
 def r2_client_budget(stack: Stack) -> list[Finding]:
-    out: list[Finding] = []
-    redis = containers(stack, "redis")
-    proxies = [c for c in stack.proxies if uses_redis(stack, c) is not False]
-    if not redis or not proxies:
-        return out
-    total, parts, defer = _budget(stack, proxies, lambda c: _redis_pool(stack, c))
-    for r in redis:
-        maxc, where = redis_maxclients(stack, r)
-        if defer or is_unknown(maxc) or is_unknown(total):
-            what = [f"{', '.join(u)} of {c.label}" for c, u, _ in defer]
-            if is_unknown(maxc):
-                what.append(f"maxclients ({where})")
-            out.append(deferred("R2", r.label, "; ".join(what) or "the client budget", urn=r.res.urn))
-            continue
-        need = total + R2_RESERVE
-        if need > maxc:
-            out.append(
-                violation(
-                    "R2",
-                    r.label,
-                    f"maxclients {num(maxc)} ({where}) but the proxies can open "
-                    + " + ".join(parts)
-                    + f" = {num(total)} clients + {R2_RESERVE} reserve = {num(need)}",
-                    f"maxclients ≥ {num(need)}",
-                    f"run Redis with --maxclients {num(need)} (or more), or lower the pool / workers / autoscaler maximum",
-                    urn=r.res.urn,
-                )
-            )
-    return out
+    return budget_findings(stack, R2_BUDGET)
+
+
+R2_BUDGET = Budget(
+    rule="R2",
+    role="redis",
+    setting="maxclients",
+    unit="clients",
+    reserve=R2_RESERVE,
+    uses=uses_redis,
+    per_worker=_redis_pool,
+    limit=redis_maxclients,
+    fix=lambda need: f"run Redis with --maxclients {need} (or more), or lower the pool / workers / autoscaler maximum",
+)
 
 
 CACHE_EVICTION = {"allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl", "allkeys-random", "volatile-random"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .common import config_checks, config_number, containers, proxies, same_number, setting
@@ -260,6 +262,68 @@ def _budget(stack: Stack, proxies: list[Container], per_worker) -> tuple[Any, li
     return total, parts, defer
 
 
+@dataclass(frozen=True)
+class Budget:
+    """What D2 (Postgres) and R2 (Redis) share: the servers of one role must admit every
+    connection the proxies' pools can open, plus a reserve."""
+
+    rule: str
+    role: str  # containers(stack, role): the servers
+    setting: str  # the server's limit, as the operator writes it
+    unit: str
+    reserve: int
+    uses: Callable[[Stack, Container], bool | None]  # False: the proxy never connects
+    per_worker: Callable[[Stack, Container], tuple[Any, str]]  # pool per worker and its source
+    limit: Callable[[Stack, Container], tuple[Any, str]]  # the server's limit and its source
+    fix: Callable[[str], str]  # how to fix it, given the needed limit
+
+
+def budget_findings(stack: Stack, b: Budget) -> list[Finding]:
+    out: list[Finding] = []
+    servers = containers(stack, b.role)
+    users = [c for c in stack.proxies if b.uses(stack, c) is not False]
+    if not servers or not users:
+        return out
+    total, parts, defer = _budget(stack, users, lambda c: b.per_worker(stack, c))
+    for server in servers:
+        limit, where = b.limit(stack, server)
+        if defer or is_unknown(limit) or is_unknown(total):
+            what = [f"{', '.join(unknown)} of {c.label}" for c, unknown, _ in defer]
+            if is_unknown(limit):
+                what.append(f"{b.setting} ({where})")
+            out.append(deferred(b.rule, server.label, "; ".join(what) or f"the {b.unit[:-1]} budget", urn=server.res.urn))
+            continue
+        need = total + b.reserve
+        if need > limit:
+            out.append(
+                violation(
+                    b.rule,
+                    server.label,
+                    f"{b.setting} {num(limit)} ({where}) but the proxies can open "
+                    + " + ".join(parts)
+                    + f" = {num(total)} {b.unit} + {b.reserve} reserve = {num(need)}",
+                    f"{b.setting} ≥ {num(need)}",
+                    b.fix(num(need)),
+                    urn=server.res.urn,
+                )
+            )
+    return out
+
+
+D2_BUDGET = Budget(
+    rule="D2",
+    role="postgres",
+    setting="max_connections",
+    unit="connections",
+    reserve=D2_RESERVE,
+    uses=uses_db,
+    per_worker=_pool,
+    limit=pg_max_connections,
+    fix=lambda need: f"set Postgres max_connections to at least {need} (-c max_connections={need}) "
+    "or lower the pool / workers / autoscaler maximum",
+)
+
+
 @stack_policy(
     "litellm-d2-connection-budget",
     "D2",
@@ -270,38 +334,7 @@ def _budget(stack: Stack, proxies: list[Container], per_worker) -> tuple[Any, li
     "kubernetes workloads + HorizontalPodAutoscaler, docker Container",
 )
 def d2_connection_budget(stack: Stack) -> list[Finding]:
-    out: list[Finding] = []
-    postgres = containers(stack, "postgres")
-    proxies = [c for c in stack.proxies if uses_db(stack, c) is not False]
-    if not postgres or not proxies:
-        return out
-    total, parts, defer = _budget(stack, proxies, lambda c: _pool(stack, c))
-    for pg in postgres:
-        maxc, where = pg_max_connections(stack, pg)
-        if defer or is_unknown(maxc) or is_unknown(total):
-            what = []
-            for c, unknown, src in defer:
-                what.append(f"{', '.join(unknown)} of {c.label}")
-            if is_unknown(maxc):
-                what.append(f"max_connections ({where})")
-            out.append(deferred("D2", pg.label, "; ".join(what) or "the connection budget", urn=pg.res.urn))
-            continue
-        need = total + D2_RESERVE
-        if need > maxc:
-            out.append(
-                violation(
-                    "D2",
-                    pg.label,
-                    f"max_connections {num(maxc)} ({where}) but the proxies can open "
-                    + " + ".join(parts)
-                    + f" = {num(total)} connections + {D2_RESERVE} reserve = {num(need)}",
-                    f"max_connections ≥ {num(need)}",
-                    f"set Postgres max_connections to at least {num(need)} (-c max_connections={num(need)}) "
-                    "or lower the pool / workers / autoscaler maximum",
-                    urn=pg.res.urn,
-                )
-            )
-    return out
+    return budget_findings(stack, D2_BUDGET)
 
 
 PG_DATA_DIRS = ("/var/lib/postgresql", "/bitnami/postgresql")
