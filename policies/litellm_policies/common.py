@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .detect import Container, LiteLLMConfig, Stack, configs_in
-from .model import UNKNOWN, Finding, Resource, deferred, is_unknown
+from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
 from .values import get, to_number
 
 
@@ -21,6 +21,20 @@ def config_checks(res: Resource, rule_id: str, check: Callable[[LiteLLMConfig], 
             continue
         out.extend(check(cfg))
     return out
+
+
+def fixed_setting(res: Resource, rule_id: str, path: str, want: float, required: str, unset_note: str = "") -> list[Finding]:
+    """The config value at `path` must be the number `want`; `unset_note` says what LiteLLM
+    does when it is missing (its default), so the finding explains the risk."""
+
+    def check(cfg: LiteLLMConfig) -> list[Finding]:
+        v = setting(cfg.data, path)
+        if same_number(v, want):
+            return []
+        found = f"{path} {fmt(v)}" + (f" ({unset_note})" if v is None and unset_note else "")
+        return [violation(rule_id, cfg.where, found, required, f"set {path}: {want:g}")]
+
+    return config_checks(res, rule_id, check)
 
 
 def containers(stack: Stack, *roles: str) -> list[Container]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .common import config_checks, config_number, containers, proxies, same_number, setting
+from .common import config_checks, config_number, containers, fixed_setting, proxies, setting
 from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
@@ -29,21 +29,7 @@ DEFAULT_POOL = 10  # LiteLLM 1.106 proxy_cli default database_connection_pool_li
     CONFIG_HOLDERS,
 )
 def d1_pool_limit(res: Resource, stack) -> list[Finding]:
-    def check(cfg: LiteLLMConfig) -> list[Finding]:
-        v = setting(cfg.data, "general_settings.database_connection_pool_limit")
-        if same_number(v, 10):
-            return []
-        return [
-            violation(
-                "D1",
-                cfg.where,
-                f"general_settings.database_connection_pool_limit {fmt(v)}",
-                "10 (per worker process)",
-                "set general_settings.database_connection_pool_limit: 10",
-            )
-        ]
-
-    return config_checks(res, "D1", check)
+    return fixed_setting(res, "D1", "general_settings.database_connection_pool_limit", 10, "10 (per worker process)")
 
 
 @resource_policy(
@@ -55,14 +41,7 @@ def d1_pool_limit(res: Resource, stack) -> list[Finding]:
     CONFIG_HOLDERS,
 )
 def d3_batch_writes(res: Resource, stack) -> list[Finding]:
-    def check(cfg: LiteLLMConfig) -> list[Finding]:
-        v = setting(cfg.data, "general_settings.proxy_batch_write_at")
-        if same_number(v, 60):
-            return []
-        found = f"general_settings.proxy_batch_write_at {fmt(v)}" + (" (LiteLLM default 10 s)" if v is None else "")
-        return [violation("D3", cfg.where, found, "60", "set general_settings.proxy_batch_write_at: 60")]
-
-    return config_checks(res, "D3", check)
+    return fixed_setting(res, "D3", "general_settings.proxy_batch_write_at", 60, "60", "LiteLLM default 10 s")
 
 
 @resource_policy(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .common import config_checks, longest_request, proxies, same_number, setting
+from .common import config_checks, fixed_setting, longest_request, proxies, same_number, setting
 from .detect import Container, LiteLLMConfig, Stack, configs_in
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
 from .registry import ADVISORY, resource_policy, stack_policy
@@ -246,14 +246,7 @@ def p6_json_logs(stack: Stack) -> list[Finding]:
     CONFIG_HOLDERS,
 )
 def p7_request_timeout(res: Resource, stack) -> list[Finding]:
-    def check(cfg: LiteLLMConfig) -> list[Finding]:
-        v = setting(cfg.data, "litellm_settings.request_timeout")
-        if same_number(v, 600):
-            return []
-        found = f"litellm_settings.request_timeout {fmt(v)}" + (" (LiteLLM default 6000 s)" if v is None else "")
-        return [violation("P7", cfg.where, found, "600", "set litellm_settings.request_timeout: 600")]
-
-    return config_checks(res, "P7", check)
+    return fixed_setting(res, "P7", "litellm_settings.request_timeout", 600, "600", "LiteLLM default 6000 s")
 
 
 def platform_grace(c: Container) -> tuple[Any, str]:
