@@ -56,10 +56,10 @@ def soak_proxies() -> dict[str, Proxy]:
     return {"hardened": hardened, "no-recycling": plain}
 
 
-def sample(bench: Bench, started: float) -> dict[str, Any]:
-    """Every worker's PSS/RSS and each container's memory, now."""
+def sample(bench: Bench, loaded_s: float) -> dict[str, Any]:
+    """Every worker's PSS/RSS and each container's memory, after `loaded_s` seconds of load."""
     stats = load.memory_mib([p.name for p in bench.proxies.values()])
-    out: dict[str, Any] = {"t_min": (time.monotonic() - started) / 60, "proxies": {}}
+    out: dict[str, Any] = {"t_min": loaded_s / 60, "proxies": {}}
     for p in bench.proxies.values():
         procs = load.processes_memory(p)
         workers = [r for r in procs if r["role"] == "worker"]
@@ -121,13 +121,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data["ready_after_s"] = bench.wait_ready()
         for p in proxies.values():
             load.run_wrk(p, args.connections, 10, "warmup")
-        data["samples"].append(sample(bench, started))
-        load_started = time.monotonic()
+        data["samples"].append(sample(bench, 0.0))
         n = 0
-        while (seconds := int(min(args.chunk_seconds, args.minutes * 60 - (time.monotonic() - load_started)))) >= 5:
+        loaded = 0.0  # seconds of load so far; sampling between chunks does not count
+        while (seconds := int(min(args.chunk_seconds, args.minutes * 60 - loaded))) >= 5:
             n += 1  # wrk takes whole seconds; a last piece under 5 s is not worth a chunk
             data["chunks"].append(chunk(bench, args.connections, seconds, n))
-            s = sample(bench, load_started)
+            loaded += min(c["seconds"] for c in data["chunks"][-1].values())
+            s = sample(bench, loaded)
             data["samples"].append(s)
             log(f"{s['t_min']:.1f}/{args.minutes:g} min: " + "; ".join(progress(k, s, data["chunks"][-1][k]) for k in proxies))
         data["worker_pids"] = {k: sorted({w["pid"] for s in data["samples"] for w in s["proxies"][k]["workers"]}) for k in proxies}
@@ -174,7 +175,7 @@ def figures(data: dict[str, Any], key: str) -> dict[str, Any]:
 def write_report(data: dict[str, Any], out: Path) -> None:
     keys = list(data["proxies"])
     f = {k: figures(data, k) for k in keys}
-    minutes = data["minutes"]
+    minutes = sum(min(c["seconds"] for c in chunk.values()) for chunk in data["chunks"]) / 60
 
     def row(label: str, fmt: Any) -> str:
         return f"| {label} | " + " | ".join(fmt(f[k]) for k in keys) + " |"
@@ -184,7 +185,7 @@ def write_report(data: dict[str, Any], out: Path) -> None:
         "# Soak benchmark: worker memory with and without recycling",
         "",
         f"Machine: **{data['cores']} cores**, LiteLLM {data['litellm_version']}, {data['date']}. Command: `{data['command']}` "
-        f"(from the project root). Runtime {data['runtime_s'] / 60:.1f} min, of which {minutes:g} min of load.",
+        f"(from the project root). Runtime {data['runtime_s'] / 60:.1f} min, of which {minutes:.1f} min of load.",
         "",
         f"Both proxies render the small class ({data['proxies'][keys[0]]['workers']} uvicorn workers, memory limit "
         f"{data['proxies'][keys[0]]['memory_limit_mib']} MiB, P5) and share one Redis and one mock upstream "
@@ -198,7 +199,7 @@ def write_report(data: dict[str, Any], out: Path) -> None:
         "",
         "| | " + " | ".join(f"`{k}`" for k in keys) + " |",
         "|---|" + "---|" * len(keys),
-        row(f"≤ {TARGET_WORKER_MB:.0f} MB per worker over {minutes:g} min (largest worker, any sample)",
+        row(f"≤ {TARGET_WORKER_MB:.0f} MB per worker over {minutes:.1f} min of load (largest worker, any sample)",
             lambda x: f"{x['largest_max']:.0f} MB"),  # fmt: skip
         "| verdict | " + " | ".join(verdict[k] for k in keys) + " |",
         row("largest worker PSS: after the first chunk / at the end (MB)", lambda x: f"{x['largest_first']:.0f} / {x['largest_last']:.0f}"),
