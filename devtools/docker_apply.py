@@ -37,7 +37,9 @@ DOCKER_TIMEOUT_S = 180
 NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
 CONTAINER = "docker:index/container:Container"
-# Container inputs this module turns into `docker create` flags or start/wait behaviour.
+# Inputs this module turns into `docker` flags or start/wait behaviour, by resource type.
+NETWORK_INPUTS = {"name", "driver"}
+VOLUME_INPUTS = {"name"}
 HANDLED = {
     "name", "image", "command", "envs", "user", "networksAdvanced", "ports", "volumes", "uploads",
     "healthcheck", "memory", "cpus", "stopTimeout", "destroyGraceSeconds", "restart", "wait",
@@ -92,11 +94,15 @@ def _health_flags(check: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
+def _refuse_unknown(kind: str, inputs: dict[str, Any], handled: set[str]) -> None:
+    unknown = set(inputs) - handled
+    if unknown:
+        raise UnsupportedInput(f"{kind} {inputs.get('name')!r}: inputs {sorted(unknown)} are not translated")
+
+
 def create_flags(inputs: dict[str, Any], label: str) -> list[str]:
     """`docker create` flags for one registered Container, without its env (see _create)."""
-    unknown = set(inputs) - HANDLED
-    if unknown:
-        raise UnsupportedInput(f"container {inputs.get('name')!r}: inputs {sorted(unknown)} are not translated")
+    _refuse_unknown("container", inputs, HANDLED)
     flags = ["--name", inputs["name"], "--label", label, "--restart", inputs.get("restart", "no")]
     if "user" in inputs:
         flags += ["--user", inputs["user"]]
@@ -120,21 +126,14 @@ def create_flags(inputs: dict[str, Any], label: str) -> list[str]:
 
 
 def _uploads_tar(uploads: list[dict[str, Any]]) -> bytes:
-    """The uploaded files as one tar rooted at /, parents included (like the provider, which
-    does not need them to exist), mode 0644 owned by root: readable by the container's user."""
+    """The uploaded files as one tar rooted at /, file entries only (as the provider sends them:
+    Docker creates missing parents, and a directory entry would reset an existing one's owner
+    and mode, e.g. /tmp's 1777), mode 0644 owned by root: readable by the container's user."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        dirs: set[str] = set()
         for up in uploads:
-            path = Path(up["file"].lstrip("/"))
-            for parent in reversed(path.parents[:-1]):
-                if str(parent) not in dirs:
-                    dirs.add(str(parent))
-                    info = tarfile.TarInfo(str(parent))
-                    info.type, info.mode = tarfile.DIRTYPE, 0o755
-                    tar.addfile(info)
             data = up["content"].encode()
-            info = tarfile.TarInfo(str(path))
+            info = tarfile.TarInfo(up["file"].lstrip("/"))
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
@@ -181,15 +180,22 @@ def up(registrations: list[Registration], stack: str, progress: Any = print) -> 
     label = label_for(stack)
     for reg in registrations:
         if reg.type == NETWORK:
+            _refuse_unknown("network", reg.inputs, NETWORK_INPUTS)
             docker("network", "create", "--label", label, "--driver", reg.inputs.get("driver", "bridge"), reg.inputs["name"])
         elif reg.type == VOLUME:
+            _refuse_unknown("volume", reg.inputs, VOLUME_INPUTS)
             docker("volume", "create", "--label", label, reg.inputs["name"])
         elif reg.type == CONTAINER:
             inputs = reg.inputs
             _create(inputs, label)
             started = time.monotonic()
             if inputs.get("attach"):  # a one-shot step: it must exit 0 before anything after it
-                result = subprocess.run(["docker", "start", "-a", inputs["name"]], capture_output=True, text=True, timeout=inputs.get("waitTimeout", 300))
+                timeout = float(inputs.get("waitTimeout", 300))
+                try:
+                    result = subprocess.run(["docker", "start", "-a", inputs["name"]], capture_output=True, text=True, timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    docker("rm", "-f", inputs["name"])
+                    raise RuntimeError(f"{inputs['name']} did not exit within {timeout:.0f} s; removed it") from None
                 if result.returncode != 0:
                     raise RuntimeError(f"{inputs['name']} exited {result.returncode}:\n{(result.stdout + result.stderr)[-3000:]}")
             else:
@@ -222,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="dev", help="a docker stack whose Pulumi.<stack>.yaml exists (default: dev)")
     args = parser.parse_args(argv)
     if args.action == "down":
-        down(args.stack)
+        try:
+            down(args.stack)
+        except (RuntimeError, subprocess.TimeoutExpired) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         return 0
     from components.litellm_config import MASTER_KEY_ENV
     from ops import check, probe
@@ -232,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         registrations, outputs = record(args.stack)
         up(registrations, args.stack)
-    except (UnsupportedInput, RuntimeError) as err:
+    except (UnsupportedInput, RuntimeError, subprocess.TimeoutExpired) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     deployment = deployment_from_outputs(args.stack, outputs)

@@ -21,13 +21,12 @@ Liveness does not look at the main port.
 """
 
 import asyncio
-import os
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from litellm.proxy.health_endpoints._health_endpoints import router as health_router
 
-MAIN_PORT = int(os.environ.get("LITELLM_GATEWAY_MAIN_PORT", "4000"))
+MAIN_PORT = 4000  # the proxy's port in every container the program runs (components.hardening.PROXY_PORT)
 CONNECT_TIMEOUT_S = 1.0
 READINESS_PATHS = ("/health/readiness",)
 

@@ -19,6 +19,7 @@ import pytest
 
 from devtools import docker_apply
 from ops import check, probe
+from ops.report import print_results
 from ops.stack import deployment_from_outputs
 
 pytestmark = pytest.mark.docker
@@ -61,8 +62,9 @@ def test_ops_probe_reaches_every_model_through_the_proxy(deployed) -> None:
     assert [(r.model, r.ok, r.status) for r in results] == [(m["name"], True, 200) for m in outputs["models"]], results
 
 
-def test_ops_cli_check_exits_1_when_the_proxy_is_down(deployed, capsys) -> None:
-    """The command's exit status is what scripts gate on: stop the proxy, check fails, start it again."""
+def test_ops_check_fails_when_the_proxy_is_down(deployed, capsys) -> None:
+    """What scripts gate on: stop the proxy, check reports it and `print_results` (the CLI's exit
+    status: 0 only when it returns True) says unhealthy; then start it again."""
     _, outputs = deployed
     proxy = outputs["containers"]["proxy"]
     docker_apply.docker("stop", "-t", "20", proxy)
@@ -70,6 +72,8 @@ def test_ops_cli_check_exits_1_when_the_proxy_is_down(deployed, capsys) -> None:
         results = check.run(deployment_from_outputs(STACK, outputs), wait_seconds=0)
         failed = {r.name for r in results if not r.ok}
         assert "H1 health app readiness (4001)" in failed and "S3 master key accepted" in failed, results
+        assert print_results("check", STACK, results) is False
+        assert "check of stack" in capsys.readouterr().out
     finally:
         docker_apply.docker("start", proxy)
         docker_apply._wait_healthy(proxy, 300, progress=lambda _: None)
