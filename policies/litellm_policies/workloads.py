@@ -4,7 +4,7 @@ Postgres and Redis settings, whether a proxy uses the database or Redis."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from .detect import (
     Container,
@@ -106,41 +106,38 @@ def min_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
     return _replicas(res)
 
 
-def uses_db(stack: Stack, c: Container) -> Any:
-    """Does this proxy connect to Postgres? True / False / UNKNOWN."""
-    vals = [c.env_value(n, stack) for n in ("DATABASE_URL", "DATABASE_HOST")]
+def _connects(stack: Stack, c: Container, env_names: tuple[str, ...], config_says: Callable[[dict], bool]) -> Any:
+    """True when an env var names the server or a config the proxy loads uses it; UNKNOWN when
+    neither says so but an env value is unknown until apply; else False."""
+    vals = [c.env_value(n, stack) for n in env_names]
     if any(v not in (None, "") and not is_unknown(v) for v in vals):
         return True
     cfgs = stack.configs_for(c)
-    if isinstance(cfgs, list):
-        for cfg in cfgs:
-            if isinstance(cfg.data, dict) and get(cfg.data, "general_settings.database_url") is not None:
-                return True
+    if isinstance(cfgs, list) and any(isinstance(cfg.data, dict) and config_says(cfg.data) for cfg in cfgs):
+        return True
     if any(is_unknown(v) for v in vals):
         return UNKNOWN
     return False
+
+
+def uses_db(stack: Stack, c: Container) -> Any:
+    """Does this proxy connect to Postgres? True / False / UNKNOWN."""
+    return _connects(stack, c, ("DATABASE_URL", "DATABASE_HOST"), lambda d: get(d, "general_settings.database_url") is not None)
 
 
 def uses_redis(stack: Stack, c: Container) -> Any:
-    vals = [c.env_value(n, stack) for n in ("REDIS_HOST", "REDIS_URL")]
-    if any(v not in (None, "") and not is_unknown(v) for v in vals):
-        return True
-    cfgs = stack.configs_for(c)
-    if isinstance(cfgs, list):
-        for cfg in cfgs:
-            d = cfg.data
-            if not isinstance(d, dict):
-                continue
-            if (
-                get(d, "router_settings.redis_host") is not None
-                or get(d, "litellm_settings.cache") is True
-                or get(d, "litellm_settings.cache_params.host") is not None
-                or get(d, "general_settings.use_redis_transaction_buffer") is True
-            ):
-                return True
-    if any(is_unknown(v) for v in vals):
-        return UNKNOWN
-    return False
+    """Does this proxy connect to Redis (router state, response cache, transaction buffer)?"""
+    return _connects(
+        stack,
+        c,
+        ("REDIS_HOST", "REDIS_URL"),
+        lambda d: (
+            get(d, "router_settings.redis_host") is not None
+            or get(d, "litellm_settings.cache") is True
+            or get(d, "litellm_settings.cache_params.host") is not None
+            or get(d, "general_settings.use_redis_transaction_buffer") is True
+        ),
+    )
 
 
 # ---------------------------------------------------------------- server settings
