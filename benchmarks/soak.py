@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     data = run(args)
     data.update(minutes=args.minutes, connections=args.connections, chunk_seconds=args.chunk_seconds,
                 mock_latency_ms=args.mock_latency_ms, cores=os.cpu_count(), litellm_version=load.h.LITELLM_VERSION,
-                date=time.strftime("%Y-%m-%d %H:%M %Z"), command="python -m benchmarks.soak " + " ".join(argv if argv is not None else sys.argv[1:]))  # fmt: skip
+                date=time.strftime("%Y-%m-%d %H:%M %Z"), command=" ".join([".venv/bin/python -m benchmarks.soak", *(argv if argv is not None else sys.argv[1:])]))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "soak.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
     write_report(data, args.out)
