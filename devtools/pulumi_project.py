@@ -5,10 +5,12 @@ virtualenvs by symlink), so tests can change code or config without touching the
 and its stack has its own backend folder and passphrase.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,25 @@ def toolchain_env() -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
+
+
+#: The plugin versions the program's SDKs are pinned to (requirements.txt); scripts/toolchain.sh
+#: builds or assembles each of them.
+PLUGIN_VERSIONS = {"random": "4.21.1", "docker": "5.1.0", "kubernetes": "4.25.0"}
+
+
+def require_plugins(*names: str) -> None:
+    """Fails (never skips) with the command that builds a missing provider plugin."""
+    listing = subprocess.run(
+        ["pulumi", "plugin", "ls", "--json"], env={**os.environ, **toolchain_env()}, capture_output=True, text=True, timeout=60
+    )
+    installed = {(p["name"], p["version"]) for p in json.loads(listing.stdout or "[]") if p.get("kind") == "resource"}
+    missing = [n for n in names if (n, PLUGIN_VERSIONS[n]) not in installed]
+    if missing:
+        raise RuntimeError(
+            f"provider plugins not installed: {', '.join(f'{n} {PLUGIN_VERSIONS[n]}' for n in missing)}; "
+            f"build them with: {' && '.join(f'scripts/toolchain.sh {n}' for n in missing)}"
+        )
 
 
 def copy_checkout(dest: Path, names: tuple[str, ...]) -> Path:
@@ -81,6 +102,22 @@ class Project:
         if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         return result
+
+    @contextlib.contextmanager
+    def edited(self, path: str, *replacements: tuple[str, str]) -> Iterator[None]:
+        """A variant of the program for the duration of the block; each `old` must occur."""
+        file = self.dir / path
+        original = file.read_text()
+        text = original
+        for old, new in replacements:
+            if old not in text:
+                raise AssertionError(f"{path} no longer contains {old!r}: update the test's edit")
+            text = text.replace(old, new)
+        file.write_text(text)
+        try:
+            yield
+        finally:
+            file.write_text(original)
 
     def set_secret(self, key: str, value: str) -> None:
         self.run("config", "set", "--secret", key, value)

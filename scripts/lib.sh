@@ -63,26 +63,20 @@ pulumi_stack_env() {
 }
 
 # The provider plugins a stack needs (docker: random + docker; kubernetes: random +
-# kubernetes), or a clear message and a non-zero status.
+# kubernetes), or a clear message naming the command that builds them, and status 3.
 require_providers() {
-  local missing=() have platform plugins=("random 4.21.1")
+  local missing=() have platform plugin name version plugins=("random 4.21.1")
   have=$(pulumi plugin ls 2>/dev/null)
-  platform=$(grep -E '^\s*litellm-gateway:platform:' "$ROOT/Pulumi.$1.yaml" | awk '{print $2}')
-  if [ "$platform" = kubernetes ]; then plugins+=("kubernetes 4.32.0"); else plugins+=("docker 5.1.0"); fi
+  platform=$(grep -E '^\s*litellm-gateway:platform:' "$ROOT/Pulumi.$1.yaml" | awk '{print $2}' | tr -d "\"'")
+  if [ "$platform" = kubernetes ]; then plugins+=("kubernetes 4.25.0"); else plugins+=("docker 5.1.0"); fi
   for plugin in "${plugins[@]}"; do
-    set -- $plugin
-    grep -qE "^$1[[:space:]]+resource[[:space:]]+$2" <<<"$have" || missing+=("pulumi-resource-$1 $2")
+    read -r name version <<<"$plugin"
+    grep -qE "^$name[[:space:]]+resource[[:space:]]+$version" <<<"$have" || missing+=("$name")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  cat >&2 <<MSG
-==> missing Pulumi provider plugins: ${missing[*]}
-    They cannot be built from the package registries this machine reaches: the Go module proxy
-    here does not serve pulumi-random, pulumi-docker or pulumi-kubernetes at these versions
-    (scripts/toolchain.sh --help). With internet access, install them once:
-      pulumi plugin install resource random 4.21.1
-      pulumi plugin install resource $( [ "$platform" = kubernetes ] && echo "kubernetes 4.32.0" || echo "docker 5.1.0")
-    or copy pulumi-resource-* binaries of these versions into \$PATH. Nothing was deployed.
-MSG
+  echo "==> missing Pulumi provider plugins: ${missing[*]}. Nothing was deployed. Build and install them with:" >&2
+  for name in "${missing[@]}"; do echo "      scripts/toolchain.sh $name" >&2; done
+  echo "    (with internet access, the official ones work too: pulumi plugin install resource NAME VERSION)" >&2
   return 3
 }
 

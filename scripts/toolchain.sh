@@ -6,29 +6,21 @@ set -euo pipefail
 PULUMI_VERSION=3.259.0
 RANDOM_VERSION=4.21.1
 DOCKER_VERSION=5.1.0
-KUBERNETES_VERSION=4.32.0
+KUBERNETES_VERSION=4.25.0
 
 # Module versions (pseudo-versions at the release commits; see shared/TOOLCHAIN.md).
 # Overridable for testing other commits: TOOLCHAIN_<NAME>_MODULE_VERSION.
-PYHOST_MOD=github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
-PYHOST_MODVER="${TOOLCHAIN_PYHOST_MODULE_VERSION:-v3.0.0-20260820084410-a05d88f24d05}"
-# Last Pulumi release whose sdk/v3 module still contains the Python language host
-# (from v3.80.0 on it is a module of its own): the fallback when PYHOST_MOD is not served.
-PYHOST_FALLBACK_SDK=v3.79.0
+# Last Pulumi release whose sdk/v3 module still contains the Python language host (from
+# v3.80.0 on it is a module of its own, which the module proxy does not serve).
+PYHOST_SDK=v3.79.0
 CLIPBOARD_REPLACE='github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e'
-RANDOM_MOD=github.com/pulumi/pulumi-random/provider/v4
-RANDOM_MODVER="${TOOLCHAIN_RANDOM_MODULE_VERSION:-v4.0.0-20260722185042-f2d8b029d0f7}"
-RANDOM_SHIM_MOD=github.com/pulumi/pulumi-random/provider/shim
-RANDOM_SHIM_MODVER="${TOOLCHAIN_RANDOM_SHIM_MODULE_VERSION:-v0.0.0-20260722185042-f2d8b029d0f7}"
-DOCKER_MOD=github.com/pulumi/pulumi-docker/provider/v5
-DOCKER_MODVER="${TOOLCHAIN_DOCKER_MODULE_VERSION:-v5.0.0-20260626165050-e944612c4c97}"
-DOCKER_UPSTREAM_MOD=github.com/kreuzwerker/terraform-provider-docker
-DOCKER_UPSTREAM_MODVER="${TOOLCHAIN_DOCKER_UPSTREAM_MODULE_VERSION:-v0.0.0-20260618190003-5074970c71ce}"
 K8S_MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
-K8S_MODVER="${TOOLCHAIN_KUBERNETES_MODULE_VERSION:-v4.0.0-20260608201737-a03ff6ba58d2}"
+# The one provider module version the module proxy serves: v4.25.0's commit before its tag.
+K8S_MODVER="${TOOLCHAIN_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
 K8S_SDK_MOD=github.com/pulumi/pulumi-kubernetes/sdk/v4
 K8S_SDK_MODVER="${TOOLCHAIN_KUBERNETES_SDK_MODULE_VERSION:-v$KUBERNETES_VERSION}"
 
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${LITELLM_GATEWAY_CACHE:-$HOME/.cache/litellm-gateway}"
 TC="$CACHE/toolchain"
 WORK="$CACHE/work"
@@ -37,35 +29,38 @@ PLUGIN_DIR="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
 
 usage() {
   cat <<EOF
-Usage: scripts/toolchain.sh [all|cli|random|docker|kubernetes]
+Usage: scripts/toolchain.sh [all|cli|pyhost|random|docker|kubernetes]
        scripts/toolchain.sh --print-path
        scripts/toolchain.sh --help
 
-Builds from Go modules (this machine reaches package registries only, no
-release downloads) the toolchain that the project's Pulumi program needs:
+Builds (from Go modules: this machine reaches package registries only, no
+release downloads) or assembles the toolchain the project's Pulumi program needs:
   cli         Pulumi CLI v$PULUMI_VERSION with, in the same folder,
-              pulumi-language-python, pulumi-language-python-exec and
-              pulumi-resource-pulumi-python (dynamic providers)
-  random      pulumi-resource-random $RANDOM_VERSION
-  docker      pulumi-resource-docker $DOCKER_VERSION
-  kubernetes  pulumi-resource-kubernetes $KUBERNETES_VERSION
+              pulumi-language-python-exec, pulumi-resource-pulumi-python and
+              the Python language host (step pyhost)
+  pyhost      the Python language host alone: v3.79.0's (the newest the module
+              proxy serves) with a build-time patch so CLI v$PULUMI_VERSION can
+              start Python policy packs (toolchain/pyhost/); it ignores
+              Pulumi.yaml's virtualenv: put the project's .venv first on PATH
+  random      pulumi-resource-random $RANDOM_VERSION: a STAND-IN written here in
+              Python (toolchain/random/), because the official provider cannot
+              be built from what the module proxy serves
+  docker      pulumi-resource-docker $DOCKER_VERSION from the terraform bridge and
+              the upstream kreuzwerker provider, with our mapping (toolchain/docker/)
+  kubernetes  pulumi-resource-kubernetes $KUBERNETES_VERSION (the one provider
+              module version served: v4.25.0's commit before its tag)
   all         all of the above, in that order (default); a failed step does
               not stop the later ones, the exit status is 1 if any failed
 Each provider is then installed into the Pulumi plugin cache
-(pulumi plugin install resource NAME VERSION -f BINARY), so pulumi finds it
-without it being on PATH. A provider already in the plugin cache at the
-right version (e.g. installed the ordinary way) is not built.
+(pulumi plugin install resource NAME VERSION -f BINARY_OR_FOLDER), so pulumi finds
+it without it being on PATH. A provider already in the plugin cache at the
+right version (e.g. the official one, installed the ordinary way) is used and
+never rebuilt.
 
 If a 'pulumi' on PATH reports exactly v$PULUMI_VERSION it is used instead of
 building the CLI (linked into the bin folder below; its own language host is
 used when it sits beside it, else one is built). Every step skips itself when
 its output exists: a second run takes seconds.
-
-Python language host: built from $PYHOST_MOD@$PYHOST_MODVER
-when the module proxy serves it; otherwise from the last release that shipped
-it inside the sdk/v3 module ($PYHOST_FALLBACK_SDK), with a warning. That older
-host does not read Pulumi.yaml's runtime options (virtualenv, toolchain): put
-the project's virtualenv first on PATH (or set PULUMI_PYTHON_CMD).
 
 Cache (outside the repository): \${LITELLM_GATEWAY_CACHE:-\$HOME/.cache/litellm-gateway}
   toolchain/pulumi-v$PULUMI_VERSION/bin/   pulumi, pulumi-language-python(-exec), ...
@@ -81,9 +76,8 @@ Environment:
                           checksum database does not know is added to GONOSUMDB
                           (and said so).
   TOOLCHAIN_GO_P          go build -p (default 2)
-  TOOLCHAIN_<NAME>_MODULE_VERSION   override a module version (NAME: PYHOST,
-                          RANDOM, RANDOM_SHIM, DOCKER, DOCKER_UPSTREAM, KUBERNETES,
-                          KUBERNETES_SDK)
+  TOOLCHAIN_KUBERNETES_MODULE_VERSION, TOOLCHAIN_KUBERNETES_SDK_MODULE_VERSION
+                          override the kubernetes provider's module versions
 
 Needs: go (1.25+), python3 only to run programs. Uses GOTOOLCHAIN=local,
 CGO_ENABLED=0, GOFLAGS=-mod=mod.
@@ -97,7 +91,7 @@ TARGET=all
 case "${1:-all}" in
   -h|--help) usage; exit 0 ;;
   --print-path) echo "$CLI_BIN"; exit 0 ;;
-  all|cli|random|docker|kubernetes) TARGET="${1:-all}" ;;
+  all|cli|pyhost|random|docker|kubernetes) TARGET="${1:-all}" ;;
   *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
 esac
 [ $# -le 1 ] || { echo "too many arguments" >&2; exit 2; }
@@ -204,7 +198,7 @@ build_cli() {
     for f in pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
       [ -e "$dir/$f" ] && ln -sf "$dir/$f" "$CLI_BIN/$f"
     done
-    [ -e "$dir/pulumi-language-python" ] && echo "the one beside $onpath" >"$CLI_BIN/.language-host"
+    [ -e "$dir/pulumi-language-python" ] && echo "beside the CLI" >"$CLI_BIN/.language-host"
     step_end "using $onpath"; return
   fi
   local w="$WORK/pulumi-v$PULUMI_VERSION"
@@ -230,6 +224,10 @@ EOF
 }
 
 # --- Python language host -------------------------------------------------------
+# The module proxy serves no pulumi-language-python module of its own (any version), so the
+# host is the one of the last release that shipped it inside sdk/v3 ($PYHOST_SDK), with one
+# build-time patch (toolchain/pyhost/runplugin_info.go says why) so that CLI v$PULUMI_VERSION
+# can start Python policy packs through it.
 build_pyhost() {
   step_start "python language host"
   mkdir -p "$CLI_BIN"
@@ -242,51 +240,31 @@ build_pyhost() {
       install -m 0755 "$sdkdir/$f" "$CLI_BIN/$(basename "$f")"
     fi
   done
-  if [ -x "$CLI_BIN/pulumi-language-python" ]; then
-    step_end "cached: $(cat "$CLI_BIN/.language-host" 2>/dev/null || echo unknown)"; return
+  local want; want="$PYHOST_SDK patched $(cat "$ROOT_DIR"/toolchain/pyhost/*.go | sha256sum | cut -c1-16)"
+  if [ -x "$CLI_BIN/pulumi-language-python" ] && grep -qxF -e "$want" -e "beside the CLI" "$CLI_BIN/.language-host" 2>/dev/null; then
+    step_end "cached: $(cat "$CLI_BIN/.language-host")"; return
   fi
-  local w="$WORK/pulumi-language-python"
+  local w="$WORK/pulumi-language-python" hostdir
   rm -rf "$w"; mkdir -p "$w"
-  if (cd "$WORK" && GOFLAGS= go mod download "$PYHOST_MOD@$PYHOST_MODVER") >"$w/probe.log" 2>&1; then
-    cat >"$w/go.mod" <<EOF
+  hostdir=$(mod_dir "github.com/pulumi/pulumi/sdk/v3@$PYHOST_SDK") || { step_fail "sdk $PYHOST_SDK module"; return 1; }
+  cp "$hostdir/python/cmd/pulumi-language-python/main.go" "$ROOT_DIR"/toolchain/pyhost/*.go "$w/"
+  chmod u+w "$w"/*.go
+  # The one insertion: at the top of RunPlugin, take the program from `info` when it is empty.
+  python3 "$ROOT_DIR/toolchain/pyhost/patch_main.py" "$w/main.go" || { step_fail "patch main.go"; return 1; }
+  cat >"$w/go.mod" <<EOF
 module litellm-gateway/toolchain/pulumi-language-python
 
-go 1.25.11
+go 1.20
 
-require (
-	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION
-	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
-	$PYHOST_MOD $PYHOST_MODVER
-)
-
-replace $CLIPBOARD_REPLACE
+require github.com/pulumi/pulumi/sdk/v3 $PYHOST_SDK
 EOF
-    (cd "$w" && gorun go build -p "$GO_P" -trimpath -tags osusergo,grpcnotrace \
-      -ldflags "-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-      -o "$w/pulumi-language-python" "$PYHOST_MOD") || { step_fail "go build"; return 1; }
-    echo "release $PULUMI_VERSION ($PYHOST_MOD@$PYHOST_MODVER)" >"$CLI_BIN/.language-host"
-  else
-    redact <"$w/probe.log" | sed 's/^/    /' | head -3
-    echo "==> WARNING: $PYHOST_MOD@$PYHOST_MODVER is not served by the module proxy;" \
-         "building the Python language host of Pulumi $PYHOST_FALLBACK_SDK instead" \
-         "(last release with it inside github.com/pulumi/pulumi/sdk/v3)." \
-         "It ignores Pulumi.yaml runtime options: put the virtualenv first on PATH." >&2
-    cat >"$w/go.mod" <<EOF
-module litellm-gateway/toolchain/pulumi-language-python
-
-go 1.25.11
-
-require github.com/pulumi/pulumi/sdk/v3 $PYHOST_FALLBACK_SDK
-EOF
-    (cd "$w" && gorun go build -p "$GO_P" -trimpath \
-      -ldflags "-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PYHOST_FALLBACK_SDK" \
-      -o "$w/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python) \
-      || { step_fail "go build"; return 1; }
-    echo "fallback $PYHOST_FALLBACK_SDK (github.com/pulumi/pulumi/sdk/v3@$PYHOST_FALLBACK_SDK/python/cmd/pulumi-language-python)" >"$CLI_BIN/.language-host"
-  fi
+  (cd "$w" && gorun go test -count=1 . && gorun go build -p "$GO_P" -trimpath \
+    -ldflags "-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PYHOST_SDK" \
+    -o "$w/pulumi-language-python" .) || { step_fail "go build"; return 1; }
   mv "$w/pulumi-language-python" "$CLI_BIN/pulumi-language-python"
+  echo "$want" >"$CLI_BIN/.language-host"
   rm -rf "$w"
-  step_end "$(cat "$CLI_BIN/.language-host")"
+  step_end "$want"
 }
 
 # --- providers -----------------------------------------------------------------
@@ -327,40 +305,8 @@ generate_and_build() {
   step_end
 }
 
-build_random() {
-  local v=$RANDOM_VERSION w="$WORK/random-$RANDOM_VERSION"
-  step_start "random $v"
-  if provider_needs_build random "$v"; then
-    copy_module "$RANDOM_MOD@$RANDOM_MODVER" "$w/provider" || { step_fail "module not available"; return 1; }
-    copy_module "$RANDOM_SHIM_MOD@$RANDOM_SHIM_MODVER" "$w/provider/shim" || { step_fail "shim module not available"; return 1; }
-    generate_and_build random "$v" "$w" "$RANDOM_MOD" "$v" || return 1
-  fi
-  [ -x "$(provider_bin random "$v")" ] && install_plugin random "$v" || true
-}
-
-build_docker() {
-  local v=$DOCKER_VERSION w="$WORK/docker-$DOCKER_VERSION"
-  step_start "docker $v"
-  if provider_needs_build docker "$v"; then
-    copy_module "$DOCKER_MOD@$DOCKER_MODVER" "$w/provider" || { step_fail "module not available"; return 1; }
-    copy_module "$DOCKER_UPSTREAM_MOD@$DOCKER_UPSTREAM_MODVER" "$w/upstream" || { step_fail "upstream module not available"; return 1; }
-    # pulumi-docker patches its upstream submodule with a 'shim' package that
-    # exposes the (internal) provider; the patches are not in any module zip.
-    mkdir -p "$w/upstream/shim"
-    cat >"$w/upstream/shim/shim.go" <<'EOF'
-package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
-	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
-)
-
-func NewProvider() *schema.Provider { return provider.New("dev")() }
-EOF
-    generate_and_build docker "$v" "$w" "$DOCKER_MOD" "$v" no_compose || return 1
-  fi
-  [ -x "$(provider_bin docker "$v")" ] && install_plugin docker "$v" || true
-}
+# Each provider's build lives in its own file (it may use the helpers above).
+for f in "$ROOT_DIR"/scripts/toolchain.d/*.sh; do [ -e "$f" ] && source "$f"; done
 
 build_kubernetes() {
   local v=$KUBERNETES_VERSION w="$WORK/kubernetes-$KUBERNETES_VERSION"
@@ -377,6 +323,7 @@ check_sumdb
 case "$TARGET" in
   all) build_cli || true; build_pyhost || true; build_random || true; build_docker || true; build_kubernetes || true ;;
   cli) build_cli || true; build_pyhost || true ;;
+  pyhost) build_pyhost || true ;;
   random) build_random || true ;;
   docker) build_docker || true ;;
   kubernetes) build_kubernetes || true ;;

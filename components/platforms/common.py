@@ -19,11 +19,11 @@ def redis_args(plan: SizingPlan) -> list[str]:
         "--maxclients", str(plan.redis_maxclients),
         "--maxmemory", f"{plan.redis_maxmemory_mib}mb",
         "--maxmemory-policy", "allkeys-lru",
-        "--save", "",
-        "--appendonly", "no",
     ]  # fmt: skip
 
 
 def redis_auth_conf(password: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The password goes in a file, not on the command line where `ps` would show it (S4, S5)."""
-    return pulumi.Output.secret(pulumi.Output.concat("requirepass ", password, "\n"))
+    """The password goes in a file, not on the command line where `ps` would show it (S4, S5).
+    The file also turns persistence off (a cache: no snapshots, no append-only file); `save ""`
+    lives here because an empty command-line argument is refused by Docker's provider."""
+    return pulumi.Output.secret(pulumi.Output.concat("requirepass ", password, '\nsave ""\nappendonly no\n'))

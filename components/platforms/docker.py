@@ -38,15 +38,34 @@ def _env_list(plain: Mapping[str, str], secret: Mapping[str, pulumi.Input[str]] 
     return pulumi.Output.all(*items).apply(sorted)
 
 
-def _health(*test: str, start_period: str = "30s") -> docker.ContainerHealthcheckArgs:
+def go_duration(seconds: int) -> str:
+    """A duration as Docker's provider reads it back (Go's `time.Duration.String`: "2m0s", not
+    "120s"); any other spelling is a diff on every `pulumi preview`."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def _health(*test: str, start_period_seconds: int = 30) -> docker.ContainerHealthcheckArgs:
+    # No `start_interval`: it needs Docker API 1.44, and the provider's create fails on older
+    # engines (Debian bookworm's docker.io 20.10 speaks 1.41).
     return docker.ContainerHealthcheckArgs(
         tests=["CMD", *test],
-        interval="10s",
-        timeout=f"{h.PROBE_TIMEOUT_SECONDS}s",  # H3
+        interval=go_duration(10),
+        timeout=go_duration(h.PROBE_TIMEOUT_SECONDS),  # H3
         retries=3,
-        start_period=start_period,
-        start_interval="2s",
+        start_period=go_duration(start_period_seconds),
     )
+
+
+def _memory(mib: int) -> dict[str, int]:
+    """Memory limit without swap (P5: the limit is the budget). Docker otherwise reads back a
+    swap limit of twice the memory, which `refresh` turns into an update on every run."""
+    return {"memory": mib, "memory_swap": mib}
 
 
 def _network(network: str, alias: str) -> list[docker.ContainerNetworksAdvancedArgs]:
@@ -77,7 +96,7 @@ def postgres(spec: PostgresSpec, network_name: pulumi.Input[str], parent: pulumi
         volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/postgresql/data")],
         networks_advanced=_network(network_name, spec.name),
         healthcheck=_health("pg_isready", "-h", "127.0.0.1", "-U", POSTGRES_USER, "-d", POSTGRES_DB),
-        memory=spec.plan.postgres_resources.memory_mib,
+        **_memory(spec.plan.postgres_resources.memory_mib),
         restart="unless-stopped",
         wait=True,
         wait_timeout=120,
@@ -95,8 +114,8 @@ def redis(spec: RedisSpec, network_name: pulumi.Input[str], parent: pulumi.Resou
         uploads=[docker.ContainerUploadArgs(file=REDIS_AUTH_FILE, content=redis_auth_conf(spec.password))],
         user=str(REDIS_UID),  # N3
         networks_advanced=_network(network_name, spec.name),
-        healthcheck=_health("redis-cli", "-h", "127.0.0.1", "--no-auth-warning", "ping", start_period="10s"),
-        memory=spec.plan.redis_resources.memory_mib,
+        healthcheck=_health("redis-cli", "-h", "127.0.0.1", "--no-auth-warning", "ping", start_period_seconds=10),
+        **_memory(spec.plan.redis_resources.memory_mib),
         restart="unless-stopped",
         wait=True,
         wait_timeout=60,
@@ -139,10 +158,10 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
         healthcheck=_health(
             "python3", "-c",
             f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{h.HEALTH_PORT}/health/readiness', timeout={h.PROBE_TIMEOUT_SECONDS - 1})",
-            start_period="120s",
+            start_period_seconds=120,
         ),  # fmt: skip
-        memory=spec.plan.proxy_resources.memory_mib,
-        cpus=str(spec.plan.workers),  # P5
+        **_memory(spec.plan.proxy_resources.memory_mib),
+        cpus=f"{spec.plan.workers:.1f}",  # P5; "2.0" as Docker reads it back ("2" would replace the container on every up)
         stop_timeout=spec.plan.stop_grace_seconds,  # P4/P9
         destroy_grace_seconds=spec.plan.stop_grace_seconds,
         restart="unless-stopped",
@@ -165,7 +184,7 @@ def mock_upstream(name: str, image: str, network_name: pulumi.Input[str], parent
         healthcheck=_health(
             "python3", "-c",
             f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{MOCK_UPSTREAM_PORT}/health', timeout=4)",
-            start_period="5s",
+            start_period_seconds=5,
         ),  # fmt: skip
         restart="unless-stopped",
         wait=True,

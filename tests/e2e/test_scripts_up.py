@@ -1,6 +1,6 @@
-"""The README's first command, `scripts/up`, on a machine without the provider plugins: it says
-which plugins are missing, falls back to the docker CLI for the dev stack, and ends with
-`ops check` and `ops probe` passing; `--require-engine` refuses and deploys nothing.
+"""The README's first command, `scripts/up`, as a newcomer runs it: preview and up with the pack
+through the real engine, `ops check` and `ops probe` passing, and how to reach the gateway; with
+a provider plugin missing, it deploys nothing and names the command that builds it.
 
 Runs on a copy of the checkout with a stack of its own (`upcheck-<random>`: the dev stack's
 config on free loopback ports), its own state folder and a throwaway passphrase, so a dev
@@ -11,63 +11,70 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from e2e.dockerutil import docker, free_port, names_with_prefix
 
-from devtools import docker_apply
-from devtools.pulumi_project import ROOT, copy_checkout
+from devtools.pulumi_project import ROOT, copy_checkout, require_plugins
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
-CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "components", "policies", "ops", "devtools", "scripts")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "components", "policies", "ops", "devtools", "scripts", "toolchain")
 
 
-def test_scripts_up_falls_back_to_the_docker_cli_and_shows_the_gateway_working(tmp_path: Path) -> None:
+@pytest.fixture
+def upcheck(tmp_path: Path):
     stack = f"upcheck-{secrets.token_hex(2)}"
     project = copy_checkout(tmp_path / "checkout", CHECKOUT)
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     config["config"]["litellm-gateway:docker"] = {"proxyPort": free_port(), "healthPort": free_port()}
     (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    (project / f"policies/config/{stack}.json").write_text((ROOT / "policies/config/dev.json").read_text())  # the pack's dev settings
+    (project / f"policies/config/{stack}.json").write_text((ROOT / "policies/config/dev.json").read_text())
     env = {
         **os.environ,
         "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
         "PULUMI_CONFIG_PASSPHRASE": "throwaway-" + secrets.token_hex(8),
     }
     env.pop("PULUMI_ACCESS_TOKEN", None)
-    plugins = subprocess.run(
-        ["bash", "-c", f"source {project}/scripts/lib.sh && pulumi_env && require_providers {stack}"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert plugins.returncode == 3, (
-        "the provider plugins are installed: this test covers the fallback without them; the engine path's "
-        "tests (tests/e2e/test_dev_stack.py, commit ef337ae) belong here now"
-    )
     up = [str(project / "scripts/up"), "--skip-setup", "--stack", stack]
-    ours = f"name=lg-{stack}-"  # whoever created them: the fallback's label or a real `pulumi up`
-    try:
-        refused = subprocess.run([*up, "--require-engine"], env=env, capture_output=True, text=True, timeout=300)
-        assert refused.returncode == 3, refused.stdout + refused.stderr
-        assert "missing Pulumi provider plugins" in refused.stderr and "Nothing was deployed" in refused.stderr
-        assert not docker_apply.docker("ps", "-aq", "--filter", ours).split()
+    yield stack, project, env, up
+    teardown = "pulumi_env && pulumi state unprotect --all --yes --stack {0} && pulumi destroy --yes --skip-preview --stack {0}"
+    subprocess.run(
+        ["bash", "-c", f"source scripts/lib.sh && {teardown.format(stack)}"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    for name in names_with_prefix("volume", f"lg-{stack}-"):
+        docker("volume", "rm", "-f", name, check=False)
 
-        result = subprocess.run(up, env=env, capture_output=True, text=True, timeout=900)
-        out = result.stdout + result.stderr
-        print(out[-4000:])
-        assert result.returncode == 0, out[-4000:]
-        assert "falling back to the docker CLI" in out
-        assert f"policy check: stack `{stack}` passed" in out and "Policy violations: 0 mandatory" in out, out[-4000:]
-        assert f"check of stack {stack}: all ok" in out and f"probe of stack {stack}: all ok" in out, out[-4000:]
-        assert "done in" in result.stdout.splitlines()[-1] and "docker CLI fallback" in result.stdout.splitlines()[-1]
-    finally:
-        docker_apply.down(stack, progress=lambda _: None)
+
+def test_scripts_up_deploys_with_the_engine_and_shows_the_gateway_working(upcheck) -> None:
+    require_plugins("random", "docker")
+    stack, _, env, up = upcheck
+    result = subprocess.run(up, env=env, capture_output=True, text=True, timeout=1500)
+    out = result.stdout + result.stderr
+    print(out[-4000:])
+    assert result.returncode == 0, out[-4000:]
+    for expected in (
+        f"pulumi preview --stack {stack} (with the policy pack): done",
+        f"pulumi up --stack {stack} (with the policy pack): done",
+        f"check of stack {stack}: all ok",
+        f"probe of stack {stack}: all ok",
+        f"stack {stack} is up",
+    ):
+        assert expected in out, expected
+    assert names_with_prefix("ps", f"lg-{stack}-proxy") == [f"lg-{stack}-proxy", f"lg-{stack}-proxy-migrate"]
+    again = subprocess.run(up, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "unchanged" in again.stdout, again.stdout[-3000:]  # idempotent
+
+
+def test_scripts_up_without_a_plugin_deploys_nothing_and_names_the_build(upcheck, tmp_path: Path) -> None:
+    stack, _, env, up = upcheck
+    env = {**env, "PULUMI_HOME": str(tmp_path / "empty-pulumi-home")}  # no plugin installed there
+    result = subprocess.run(up, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "missing Pulumi provider plugins: random docker" in result.stderr
+    assert "scripts/toolchain.sh random" in result.stderr and "scripts/toolchain.sh docker" in result.stderr
+    assert names_with_prefix("ps", f"lg-{stack}-") == []
