@@ -42,9 +42,10 @@ release downloads) or assembles the toolchain the project's Pulumi program needs
               proxy serves) with a build-time patch so CLI v$PULUMI_VERSION can
               start Python policy packs (toolchain/pyhost/); it ignores
               Pulumi.yaml's virtualenv: put the project's .venv first on PATH
-  random      pulumi-resource-random $RANDOM_VERSION: a STAND-IN written here in
-              Python (toolchain/random/), because the official provider cannot
-              be built from what the module proxy serves
+  random      pulumi-resource-random $RANDOM_VERSION: the project's Python stand-in
+              (toolchain/random/README.md; RandomPassword only), unless the plugin
+              cache already holds a random $RANDOM_VERSION that is not the stand-in
+              (e.g. the official one), which is then used and never replaced
   docker      pulumi-resource-docker $DOCKER_VERSION from the terraform bridge and
               the upstream kreuzwerker provider, with our mapping (toolchain/docker/)
   kubernetes  pulumi-resource-kubernetes $KUBERNETES_VERSION (the one provider
@@ -64,7 +65,8 @@ its output exists: a second run takes seconds.
 
 Cache (outside the repository): \${LITELLM_GATEWAY_CACHE:-\$HOME/.cache/litellm-gateway}
   toolchain/pulumi-v$PULUMI_VERSION/bin/   pulumi, pulumi-language-python(-exec), ...
-  toolchain/<provider>-<version>/bin/      pulumi-resource-<name>
+  toolchain/<provider>-<version>/bin/      pulumi-resource-<name> (docker, kubernetes)
+  toolchain/random-$RANDOM_VERSION/              the stand-in plugin folder (launcher, code, venv/)
   go/mod, go/build                         GOMODCACHE, GOCACHE
   work/                                    build work folders
 
@@ -79,7 +81,7 @@ Environment:
   TOOLCHAIN_KUBERNETES_MODULE_VERSION, TOOLCHAIN_KUBERNETES_SDK_MODULE_VERSION
                           override the kubernetes provider's module versions
 
-Needs: go (1.25+), python3 only to run programs. Uses GOTOOLCHAIN=local,
+Needs: go (1.25+), python3 (the patch step and the stand-in's virtualenv). Uses GOTOOLCHAIN=local,
 CGO_ENABLED=0, GOFLAGS=-mod=mod.
 
 --print-path prints only the folder to put on PATH; for a caller:

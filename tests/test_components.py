@@ -85,7 +85,29 @@ def test_s1_adopted_salt_key_is_not_generated():
     regs = run_program("dev", config, secrets + ["litellm-gateway:existingSaltKey"])
     assert not [r for r in regs if "salt-key" in r.name]
     proxy = one(regs, CONTAINER, "proxy-container")
-    assert "LITELLM_SALT_KEY=sk-adopted" in proxy.inputs["envs"] and "envs" in proxy.secret_inputs
+    assert "LITELLM_SALT_KEY_FILE=/run/secrets/litellm-gateway/LITELLM_SALT_KEY" in proxy.inputs["envs"]
+    uploads = {u["file"]: u["content"] for u in proxy.inputs["uploads"]}
+    assert uploads["/run/secrets/litellm-gateway/LITELLM_SALT_KEY"] == "sk-adopted"
+    assert any(p.startswith("uploads") for p in proxy.secret_inputs), proxy.secret_inputs
+
+
+def test_s4_docker_secrets_are_files_named_by_env_never_env_values(dev):
+    """`docker inspect` shows envs: on Docker each secret is an uploaded file (a Pulumi secret)
+    that a `NAME_FILE` variable names, and every `envs` entry is a plain, known string."""
+    expected = {
+        "postgres-container": {"POSTGRES_PASSWORD"},
+        "proxy-migrate": set(),  # connectDatabase is false on dev: no DATABASE_URL
+        "proxy-container": {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "REDIS_PASSWORD", "DRAIN_ENDPOINT_TOKEN", "MOCK_API_KEY"},
+    }
+    for suffix, names in expected.items():
+        container = one(dev, CONTAINER, suffix)
+        envs = container.inputs["envs"]
+        assert all(isinstance(e, str) for e in envs) and not any(p.startswith("envs") for p in container.secret_inputs)
+        named = {e.split("=", 1)[0][: -len("_FILE")] for e in envs if e.split("=", 1)[0].endswith("_FILE")}
+        assert named == names, (suffix, named)
+        files = {u["file"] for u in container.inputs.get("uploads", [])}
+        assert {f"/run/secrets/litellm-gateway/{n}" for n in names} <= files
+        assert not any(n + "=" in e for e in envs for n in names), suffix
 
 
 def test_s3_s5_generated_secret_lengths(dev):

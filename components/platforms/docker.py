@@ -1,11 +1,13 @@
 """The dev platform: one Docker engine, a private network, containers.
 
 Everything Docker-specific lives here. Data stores publish no ports (N1); the proxy publishes
-4000 and 4001 on 127.0.0.1 only. Secrets reach containers as env or uploaded files (both stored
-as Pulumi secrets), never in a command line, which `docker inspect` and `ps` would show.
+4000 and 4001 on 127.0.0.1 only. Secrets reach containers as uploaded files (stored as Pulumi
+secrets), never in an environment variable or a command line, which `docker inspect` and `ps`
+would show.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -31,11 +33,26 @@ MOCK_UPSTREAM_ALIAS = "mock-upstream"
 MOCK_UPSTREAM_PORT = 8080
 
 
-def _env_list(plain: Mapping[str, str], secret: Mapping[str, pulumi.Input[str]] | None = None) -> pulumi.Output:
-    """Docker wants `K=V` strings; the list turns secret as soon as one value is."""
-    items = [pulumi.Output.from_input(f"{k}={v}") for k, v in plain.items()]
-    items += [pulumi.Output.concat(k, "=", v) for k, v in (secret or {}).items()]
-    return pulumi.Output.all(*items).apply(sorted)
+#: Secrets reach containers as files here, named by `NAME_FILE` variables: the images' entry
+#: points (ours, and the official postgres image's) read them, and `docker inspect` shows only
+#: the path. The policy pack reads the same convention (policies/litellm_policies/detect.py).
+SECRET_DIR = "/run/secrets/litellm-gateway"
+
+
+@dataclass(frozen=True)
+class ContainerEnv:
+    envs: list[str]
+    uploads: list[docker.ContainerUploadArgs]
+
+
+def _container_env(plain: Mapping[str, str], secret: Mapping[str, pulumi.Input[str]] | None = None) -> ContainerEnv:
+    """Plain values as `K=V`; each secret as an uploaded file (a Pulumi secret in the state)
+    named by `K_FILE`. Every `envs` entry is then known at preview, so the policy pack judges
+    the environment of a stack that does not exist yet instead of deferring."""
+    secret = secret or {}
+    envs = [f"{k}={v}" for k, v in plain.items()] + [f"{k}_FILE={SECRET_DIR}/{k}" for k in secret]
+    uploads = [docker.ContainerUploadArgs(file=f"{SECRET_DIR}/{k}", content=pulumi.Output.secret(v)) for k, v in sorted(secret.items())]
+    return ContainerEnv(sorted(envs), uploads)
 
 
 def go_duration(seconds: int) -> str:
@@ -83,15 +100,17 @@ def postgres(spec: PostgresSpec, network_name: pulumi.Input[str], parent: pulumi
         name=f"{spec.name}-data",
         opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True),  # D6
     )
+    env = _container_env(
+        {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_DB": POSTGRES_DB, "PGDATA": "/var/lib/postgresql/data/pgdata"},
+        {"POSTGRES_PASSWORD": spec.password},
+    )
     docker.Container(
         f"{spec.name}-container",
         name=spec.name,
         image=spec.image,
         command=["postgres", *postgres_args(spec.plan)],
-        envs=_env_list(
-            {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_DB": POSTGRES_DB, "PGDATA": "/var/lib/postgresql/data/pgdata"},
-            {"POSTGRES_PASSWORD": spec.password},
-        ),
+        envs=env.envs,
+        uploads=env.uploads,
         user=str(POSTGRES_UID),  # N3
         volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/postgresql/data")],
         networks_advanced=_network(network_name, spec.name),
@@ -125,12 +144,14 @@ def redis(spec: RedisSpec, network_name: pulumi.Input[str], parent: pulumi.Resou
 
 
 def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+    migrate_env = _container_env(spec.migration_env, spec.migration_secret_env)
     migrate = docker.Container(
         f"{spec.name}-migrate",
         name=f"{spec.name}-migrate",
         image=spec.image,
         command=["litellm-migrate"],
-        envs=_env_list(spec.migration_env, spec.migration_secret_env),
+        envs=migrate_env.envs,
+        uploads=migrate_env.uploads,
         user=str(PROXY_UID),
         networks_advanced=_network(network_name, f"{spec.name}-migrate"),
         must_run=False,  # D5: a one-shot step that must have exited before the proxy starts
@@ -139,13 +160,14 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
         opts=pulumi.ResourceOptions(parent=parent, depends_on=spec.depends_on),
     )
     proxy_port, health_port = spec.published_ports
+    env = _container_env(spec.env, spec.secret_env)
     docker.Container(
         f"{spec.name}-container",
         name=spec.name,
         image=spec.image,
         command=spec.args,
-        envs=_env_list(spec.env, spec.secret_env),
-        uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=spec.config_yaml)],
+        envs=env.envs,
+        uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=spec.config_yaml), *env.uploads],
         user=str(PROXY_UID),  # N3
         ports=[
             docker.ContainerPortArgs(internal=h.PROXY_PORT, external=proxy_port, ip="127.0.0.1"),

@@ -16,6 +16,25 @@
 # it (as in LiteLLM's official supervisord.conf). Otherwise: exec litellm "$@".
 set -euo pipefail
 
+# Secrets as files (how the Docker platform passes them, so `docker inspect` shows none): each
+# NAME_FILE=/run/secrets/litellm-gateway/NAME becomes NAME with the file's content, for the proxy
+# and for commands (litellm-migrate) alike, as the official postgres image does with its own
+# variables. Only that folder counts, so SSL_CERT_FILE and the like keep their meaning; NAME set
+# both ways is an error (the policy pack reads the same convention).
+LG_SECRET_DIR=/run/secrets/litellm-gateway
+while IFS='=' read -r lg_var lg_path; do
+  case "$lg_var" in *_FILE) ;; *) continue ;; esac
+  case "$lg_path" in "$LG_SECRET_DIR"/*) ;; *) continue ;; esac
+  lg_name=${lg_var%_FILE}
+  if [ -n "${!lg_name+set}" ]; then
+    echo "litellm-gateway: both $lg_name and $lg_var are set (they are exclusive)" >&2; exit 1
+  fi
+  [ -r "$lg_path" ] || { echo "litellm-gateway: $lg_var names $lg_path, which is not readable" >&2; exit 1; }
+  export "$lg_name=$(cat "$lg_path")"
+  unset "$lg_var"
+done < <(env | grep -E '^[A-Za-z_][A-Za-z0-9_]*_FILE=' || true)
+unset lg_var lg_path lg_name
+
 # A command instead of litellm arguments (litellm takes no positional arguments).
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && command -v "$1" >/dev/null 2>&1; then
   exec "$@"

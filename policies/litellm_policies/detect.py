@@ -401,6 +401,38 @@ def conf_files_in(res: Resource) -> list[tuple[str, Any, str]]:
     return out
 
 
+#: Where our images (and this project's Docker platform) take secrets from: NAME_FILE naming a
+#: file in this folder becomes NAME with the file's content (images/litellm/prod_entrypoint.sh;
+#: the official postgres image reads POSTGRES_PASSWORD_FILE anywhere). Only this folder counts,
+#: exactly as in the entry point, so the pack never believes in a variable LiteLLM lacks.
+SECRET_FILE_DIR = "/run/secrets/litellm-gateway"
+
+
+def _add_secret_files(env: Env, res: Resource) -> None:
+    """Docker: NAME from NAME_FILE and the container's upload of that file (its content, or
+    UNKNOWN until apply; no such upload leaves NAME unset, as the entry point then fails)."""
+    uploads = as_list(get(res.props, "uploads"))
+    files: dict[str, Any] = {}
+    uploads_unknown = is_unknown(uploads)
+    for u in uploads if isinstance(uploads, list) else []:
+        if isinstance(u, dict) and isinstance(u.get("file"), str):
+            files[u["file"]] = u.get("content")
+        elif is_unknown(u) or (isinstance(u, dict) and is_unknown(u.get("file"))):
+            uploads_unknown = True
+    for name, var in list(env.vars.items()):
+        path = var.value
+        if not name.endswith("_FILE") or not isinstance(path, str) or posixpath.dirname(path) != SECRET_FILE_DIR:
+            continue
+        target = name[: -len("_FILE")]
+        if target in env.vars:
+            continue  # set both ways: the entry point refuses to start
+        if path in files:
+            content = files[path]
+            env.vars[target] = EnvVar(target, "value", UNKNOWN if is_unknown(content) else content)
+        elif uploads_unknown:
+            env.vars[target] = EnvVar(target, "value", UNKNOWN)
+
+
 # ---------------------------------------------------------------- containers
 
 
@@ -476,7 +508,8 @@ class Container:
     def env_names_hint(self) -> list[str]:
         if self.platform == "docker":
             envs = get(self.spec, "envs")
-            return [e.split("=", 1)[0] for e in envs if isinstance(e, str)] if isinstance(envs, list) else []
+            names = [e.split("=", 1)[0] for e in envs if isinstance(e, str)] if isinstance(envs, list) else []
+            return names + [n[: -len("_FILE")] for n in names if n.endswith("_FILE")]
         env = get(self.spec, "env")
         return [e.get("name") for e in env if isinstance(e, dict) and isinstance(e.get("name"), str)] if isinstance(env, list) else []
 
@@ -824,6 +857,7 @@ class Stack:
                     env.vars[k] = EnvVar(k, "value", v)
                 elif isinstance(item, str):
                     env.vars[item] = EnvVar(item, "value", "")
+            _add_secret_files(env, c.res)
             return env
         ns = k8s_namespace(c.res)
         env_from = get(c.spec, "envFrom")

@@ -301,7 +301,7 @@ def secret_sources(stack: Stack) -> list[SecretSource]:
                 else:
                     src.holder = c.res
                     src.value = stack.env_var_value(var, c)
-                    cands = _randoms_behind(stack, c.res, ("envs",) if c.platform == "docker" else ("spec",))
+                    cands = _randoms_behind(stack, c.res, ("envs", "uploads") if c.platform == "docker" else ("spec",))
                 if not cands and (is_unknown(src.value)):
                     cands = [r for r in stack.resources if r.type.startswith(RANDOM_PREFIX) and _name_has(r, ROLE_WORDS[role])]
                 src.randoms, src.ambiguous = _pick(role, cands)
