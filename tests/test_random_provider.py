@@ -125,6 +125,17 @@ def test_a_bad_length_is_a_check_failure_over_rpc_not_an_exception():
     assert other.failures and "RandomPassword only" in other.failures[0].reason
 
 
+def test_a_password_inside_a_component_is_served():
+    """The engine's type for a child names its parents first (`Parent$child`): the program's
+    passwords all live in the GatewaySecrets component."""
+    urn = URN.replace("::random:index/", "::litellm-gateway:index:GatewaySecrets$random:index/")
+    assert "$random:index/randomPassword:RandomPassword" in urn
+    response = run(PROVIDER.check(p.CheckRequest(urn, {}, pv({"length": 8.0}), b"")))
+    assert not response.failures
+    created = run(PROVIDER.create(p.CreateRequest(urn, response.inputs, 60.0, False)))
+    assert len(plain(created.properties)["result"]) == 8
+
+
 def test_unknown_inputs_pass_check_during_a_preview():
     inputs = rpc_check(length=contract.UNKNOWN, minUpper=2.0).inputs
     assert inputs["length"].value == rpc.UNKNOWN and inputs["minUpper"] == PropertyValue(2.0)

@@ -109,8 +109,14 @@ def _failures(failures: list[contract.Failure]) -> list[p.CheckFailure]:
     return [p.CheckFailure(f.property, f.reason) for f in failures]
 
 
+def resource_token(resource_type: str) -> str:
+    """The resource's own type token: the SDK derives `type` from the URN, whose type part
+    lists the parents' types first (`parent$child`) when the resource has a parent."""
+    return resource_type.rsplit("$", 1)[-1]
+
+
 def _only_password(resource_type: str) -> None:
-    if resource_type != contract.TOKEN:
+    if resource_token(resource_type) != contract.TOKEN:
         raise ValueError(
             f"{resource_type} is not served by this stand-in pulumi-resource-random, which implements "
             f"{contract.TOKEN} only: install the real pulumi-random {contract.PACKAGE_VERSION} plugin"
@@ -129,7 +135,7 @@ class RandomPasswordStandIn(p.Provider):
         return p.ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=False, accept_outputs=False)
 
     async def check(self, request: p.CheckRequest) -> p.CheckResponse:
-        if request.type != contract.TOKEN:
+        if resource_token(request.type) != contract.TOKEN:
             return p.CheckResponse(
                 inputs=request.new_inputs,
                 failures=[p.CheckFailure("", f"{request.type} is not served by this stand-in pulumi-resource-random "
