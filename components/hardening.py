@@ -29,6 +29,11 @@ RESTART_JITTER: Final = 1_000  # P8
 SUPERVISORD_STOPWAITSECS: Final = 3600  # P4
 DRAIN_MARGIN_SECONDS: Final = 30  # P9: gap between each shutdown timeout and the next
 PROBE_TIMEOUT_SECONDS: Final = 5  # H3
+#: Beyond the seeds: uvicorn's multi-worker supervisor kills a worker that does not answer its
+#: ping within this time (default 5 s). Seen through the engine on a loaded 2-core machine: a
+#: starting worker, busy importing LiteLLM on its CPU quota, missed the 5 s ping, was killed
+#: and restarted in a loop, and the proxy stayed unready for minutes.
+WORKER_HEALTHCHECK_TIMEOUT_SECONDS: Final = 30
 ALERTING_THRESHOLD_SECONDS: Final = 300  # O2: LiteLLM reads seconds; the seed's 1000 outlives P7
 
 ROUTING_STRATEGY: Final = "simple-shuffle"  # F1

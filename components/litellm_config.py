@@ -116,6 +116,7 @@ def proxy_env(plan: SizingPlan, *, redis_host: str) -> dict[str, str]:
         "MAX_REQUESTS_BEFORE_RESTART": str(h.MAX_REQUESTS_BEFORE_RESTART),  # P3
         "SUPERVISORD_STOPWAITSECS": str(plan.supervisord_stopwaitsecs),  # P4
         "GRACEFUL_SHUTDOWN_TIMEOUT": str(plan.graceful_shutdown_seconds),  # P9
+        "TIMEOUT_WORKER_HEALTHCHECK": str(h.WORKER_HEALTHCHECK_TIMEOUT_SECONDS),  # read by `litellm` (uvicorn workers)
         "DISABLE_SCHEMA_UPDATE": "true",  # D5: only the migration step migrates
         "USE_PRISMA_MIGRATE": "true",  # D5
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch from the internet at start-up

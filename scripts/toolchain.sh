@@ -67,6 +67,8 @@ Cache (outside the repository): \${LITELLM_GATEWAY_CACHE:-\$HOME/.cache/litellm-
   toolchain/pulumi-v$PULUMI_VERSION/bin/   pulumi, pulumi-language-python(-exec), ...
   toolchain/<provider>-<version>/bin/      pulumi-resource-<name> (docker, kubernetes)
   toolchain/random-$RANDOM_VERSION/              the stand-in plugin folder (launcher, code, venv/)
+  toolchain/docker-$DOCKER_VERSION/schema.json, source.sha256   the schema embedded in the docker
+                                           plugin; a change in toolchain/docker/ rebuilds it
   go/mod, go/build                         GOMODCACHE, GOCACHE
   work/                                    build work folders
 

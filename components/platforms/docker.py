@@ -188,7 +188,7 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
         destroy_grace_seconds=spec.plan.stop_grace_seconds,
         restart="unless-stopped",
         wait=True,
-        wait_timeout=300,
+        wait_timeout=600,  # a cold start on a busy 2-core machine took up to 6 minutes
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[migrate]),
     )
     return Endpoint("127.0.0.1", proxy_port)
