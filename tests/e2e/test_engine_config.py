@@ -1,9 +1,6 @@
-"""The program on the real Pulumi engine (CLI v3.259.0 built by scripts/toolchain.sh): stack
-config is validated before any resource is registered, and secrets stay encrypted.
-
-Only what the engine can do without provider plugins is tested here: pulumi-random and
-pulumi-docker cannot be built from the package registries reachable on these machines
-(scripts/toolchain.sh explains), so no resource can be created by the engine here.
+"""The program on the real Pulumi engine (CLI v3.259.0 from scripts/toolchain.sh): stack config
+is validated before any resource is registered, and secrets stay encrypted. The deployments
+themselves are in test_dev_stack.py (dev) and tests/kube (prod).
 """
 
 import pytest
