@@ -134,16 +134,31 @@ def stack_file_config(stack: str, secret_value: Callable[[str], str]) -> tuple[d
     return config, secret_keys
 
 
-def run_program(stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None) -> list[Registration]:
-    """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names)."""
-    return record_program(stack, config, secret_keys, mocks).registrations
+class FirstPreviewMocks(Mocks):
+    """A new stack's first `pulumi preview`: nothing exists yet, so what providers compute
+    (a RandomPassword's result) is unknown, and so is everything built from it."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        resource_id, state = super().new_resource(args)
+        state.pop("result", None)
+        return resource_id, state
 
 
-def record_program(stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None) -> RecordingMonitor:
+def run_program(
+    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
+) -> list[Registration]:
+    """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names); `preview`
+    runs it as a preview does (with FirstPreviewMocks: the first one of a new stack)."""
+    return record_program(stack, config, secret_keys, mocks, preview=preview).registrations
+
+
+def record_program(
+    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
+) -> RecordingMonitor:
     """run_program, keeping the stack's outputs too (RecordingMonitor.stack_outputs)."""
     mocks = mocks or Mocks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=preview, monitor=monitor)
 
     @pulumi.runtime.test
     def program():

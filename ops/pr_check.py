@@ -20,13 +20,17 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
+
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 from devtools.mock_engine import ROOT, Registration, run_program, stack_file_config
 from ops.render import placeholder
 
 sys.path.insert(0, str(ROOT / "policies"))
-from litellm_policies.model import Resource  # noqa: E402 - the pack is a folder, not a package
+from litellm_policies.model import UNKNOWN, Resource  # noqa: E402 - the pack is a folder, not a package
 from litellm_policies.registry import MANDATORY, evaluate  # noqa: E402
 
 PREVIEW_TIMEOUT_S = 1800
@@ -71,7 +75,7 @@ def policy_resources(registrations: list[Registration]) -> list[Resource]:
     for r in registrations:
         if not r.custom:
             continue
-        props = copy.deepcopy(r.inputs)
+        props = _unknowns_as_the_pack_sees_them(copy.deepcopy(r.inputs))
         if r.type.startswith("kubernetes:") and "name" not in props.get("metadata", {}):
             props.setdefault("metadata", {})["name"] = r.outputs["metadata"]["name"]
         found.append(
@@ -81,6 +85,18 @@ def policy_resources(registrations: list[Registration]) -> list[Resource]:
             )
         )  # fmt: skip
     return found
+
+
+def _unknowns_as_the_pack_sees_them(value: Any) -> Any:
+    """A value unknown at preview reaches the monitor as the engine's unknown marker; CrossGuard
+    hands it to the pack as unknown, which the pack's adapter turns into UNKNOWN."""
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _unknowns_as_the_pack_sees_them(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknowns_as_the_pack_sees_them(v) for v in value]
+    return value
 
 
 def _name(urn: str) -> str:

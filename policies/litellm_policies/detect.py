@@ -386,6 +386,12 @@ def conf_files_in(res: Resource) -> list[tuple[str, Any, str]]:
         # A Secret holds a redis.conf with requirepass: stringData as text, data as base64.
         for field_name in ("data", "stringData"):
             data = as_dict(get(res.props, field_name))
+            if is_unknown(data):
+                # The Kubernetes SDK makes a Secret's whole stringData one secret value, unknown
+                # on a first preview while it holds a password not created yet: a conf file may
+                # be in it, so its settings are unknown (deferred), not absent (a violation).
+                out.append((field_name, UNKNOWN, f"{res.label} {field_name} (unknown until apply)"))
+                continue
             if not isinstance(data, dict):
                 continue
             for k, v in data.items():
