@@ -1,0 +1,134 @@
+"""`pulumi up --stack prod` through the real engine and the kubernetes provider on the local
+control plane (etcd, kube-apiserver, controller-manager, scheduler v1.36, kwok's simulated node),
+as a user runs it against a cluster: the kubeconfig in KUBECONFIG, `pulumi preview` with the pack
+under the prod config, then `up` with it. One deployment, checked in order, ending with `destroy`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.pulumi_project import Project, require_plugins
+
+from .conftest import Cluster
+
+pytestmark = [pytest.mark.kube, pytest.mark.engine]
+
+NAMESPACE = "litellm"
+API_KEYS = {"openaiApiKey": "sk-test-" + secrets.token_hex(12), "anthropicApiKey": "sk-ant-test-" + secrets.token_hex(12)}
+#: What holds data or a secret data depends on: none of these may ever be replaced or deleted by
+#: an update (the Postgres StatefulSet owns its claim; the salt key encrypts stored credentials).
+DATA_HOLDERS = re.compile(r"(postgres-statefulset|secrets-salt-key|postgres-password)$")
+
+
+class Deployed:
+    def __init__(self, project: Project, cluster: Cluster):
+        self.project = project
+        self.cluster = cluster
+        self.timings: dict[str, float] = {}
+
+    def timed(self, name: str, *args: str, **kwargs):
+        start = time.monotonic()
+        result = self.project.run(*args, **kwargs)
+        self.timings[name] = round(time.monotonic() - start, 1)
+        return result
+
+    def steps(self, *args: str) -> list[tuple[str, str]]:
+        """(op, resource name) of every step a preview plans, from the engine's JSON."""
+        plan = json.loads(self.project.run("preview", "--json", *args, timeout=600).stdout)
+        return [(s["op"], s["urn"].rsplit("::", 1)[1]) for s in plan.get("steps", [])]
+
+
+@pytest.fixture(scope="module")
+def deployed(cluster: Cluster, tmp_path_factory) -> Iterator[Deployed]:
+    require_plugins("random", "kubernetes")
+    project = Project.copy(tmp_path_factory.mktemp("prod-stack"), "prod", "Pulumi.prod.yaml")
+    project.env["KUBECONFIG"] = str(cluster.dir / "admin.kubeconfig")
+    for key, value in API_KEYS.items():
+        project.set_secret(key, value)
+    cluster.volume(f"lg-engine-prod-data-{secrets.token_hex(2)}", 50)  # no provisioner: the claim binds to it
+    me = Deployed(project, cluster)
+    try:
+        yield me
+    finally:
+        print(f"[prod stack through the engine] timings (s): {me.timings}")
+        project.run("state", "unprotect", "--all", "--yes", check=False)
+        project.run("destroy", "--yes", "--skip-preview", check=False, timeout=900)
+        cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false", check=False)
+
+
+def test_preview_with_the_pack_then_up(deployed: Deployed) -> None:
+    pack = deployed.project.with_pack("prod")
+    preview = deployed.timed("preview", "preview", "--diff=false", *pack, timeout=600)
+    assert "litellm-gateway-hardening" in preview.stdout, preview.stdout[-3000:]
+    deployed.timed("up", "up", "--yes", *pack, timeout=1200)
+
+
+def test_job_completed_then_proxy_reached_its_replicas_with_pdb_and_hpa(deployed: Deployed) -> None:
+    cluster = deployed.cluster
+    (job,) = cluster.get(NAMESPACE, "jobs")
+    assert job["status"].get("succeeded") == 1, job["status"]
+    (deployment,) = [d for d in cluster.get(NAMESPACE, "deployments") if "proxy" in d["metadata"]["name"]]
+    assert deployment["spec"]["replicas"] == 3 and deployment["status"].get("readyReplicas") == 3, deployment["status"]
+    # D5: the proxy's pods exist only after the Job finished (the engine waited for it).
+    finished = job["status"]["completionTime"]
+    pods = [p for p in cluster.get(NAMESPACE, "pods") if p["metadata"]["name"].startswith(deployment["metadata"]["name"])]
+    assert len(pods) == 3 and all(p["metadata"]["creationTimestamp"] >= finished for p in pods)
+    (pdb,) = cluster.get(NAMESPACE, "poddisruptionbudgets")
+    assert pdb["status"]["currentHealthy"] == 3
+    (hpa,) = cluster.get(NAMESPACE, "horizontalpodautoscalers")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 6)
+    (claim,) = cluster.get(NAMESPACE, "persistentvolumeclaims")
+    assert claim["status"]["phase"] == "Bound"
+
+
+def test_no_perpetual_diff_after_up_and_after_refresh(deployed: Deployed) -> None:
+    deployed.timed("preview-no-changes", "preview", "--expect-no-changes", "--diff", timeout=600)
+    deployed.timed("refresh", "refresh", "--yes", "--skip-preview", timeout=600)
+    deployed.project.run("preview", "--expect-no-changes", "--diff", timeout=600)
+
+
+def test_d2_raising_the_hpa_maximum_resizes_postgres_and_replaces_no_data(deployed: Deployed) -> None:
+    project = deployed.project
+    project.run("config", "set", "--path", "litellm-gateway:autoscaling.maxReplicas", "8")
+    steps = deployed.steps()
+    changed = [(op, name) for op, name in steps if op not in ("same", "read")]
+    assert changed, steps
+    assert not [s for s in changed if DATA_HOLDERS.search(s[1]) and s[0] != "update"], changed
+    assert not [s for s in changed if s[0] in ("replace", "create-replacement", "delete-replaced", "delete")], changed
+    deployed.timed("scale-up", "up", "--yes", *project.with_pack("prod"), timeout=1200)
+    (statefulset,) = [s for s in deployed.cluster.get(NAMESPACE, "statefulsets") if "postgres" in s["metadata"]["name"]]
+    args = " ".join(statefulset["spec"]["template"]["spec"]["containers"][0].get("args", []))
+    assert "max_connections=330" in args, args  # 4 workers x 10 x 8 instances + 10 (D2)
+    (hpa,) = deployed.cluster.get(NAMESPACE, "horizontalpodautoscalers")
+    assert hpa["spec"]["maxReplicas"] == 8
+
+
+def test_s4_no_plaintext_secret_in_the_state(deployed: Deployed) -> None:
+    plain = json.dumps(deployed.project.export())
+    assert not [k for k, v in API_KEYS.items() if v in plain]
+    shown = json.dumps(deployed.project.export(show_secrets=True))
+    assert all(v in shown for v in API_KEYS.values())  # the check above looked at the right state
+
+
+def test_destroy_keeps_the_salt_key(deployed: Deployed) -> None:
+    deployed.timed("destroy", "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
+    left = [r["urn"].rsplit("::", 1)[1] for r in deployed.project.export()["deployment"]["resources"] if r.get("custom")]
+    assert any(name.endswith("secrets-salt-key") for name in left), left
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: the stack owns the Namespace, so destroy deletes it and the claim with it")
+def test_d6_destroy_keeps_the_postgres_claim(deployed: Deployed) -> None:
+    claims = deployed.cluster.get(NAMESPACE, "persistentvolumeclaims") if _namespace_exists(deployed.cluster) else []
+    assert claims, "the Postgres claim was deleted by destroy"
+
+
+def _namespace_exists(cluster: Cluster) -> bool:
+    found = cluster.kubectl("get", "namespace", NAMESPACE, "-o", "name", check=False)
+    return found.returncode == 0 and "Terminating" not in cluster.kubectl("get", "namespace", NAMESPACE, check=False).stdout
