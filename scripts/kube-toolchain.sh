@@ -112,7 +112,7 @@ build_control_plane() {
       ./cmd/etcd k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl )
   "$KUBE_DIR/bin/kube-apiserver" --version
-  "$KUBE_DIR/bin/etcd" --version | head -1
+  "$KUBE_DIR/bin/etcd" --version | sed -n 1p  # sed reads it all: head would SIGPIPE etcd (exit 141 under pipefail)
 }
 
 build_kwok() {

@@ -47,7 +47,7 @@ def test_an_unprotected_salt_key_fails_naming_s1(tmp_path, monkeypatch, stack):
     with project.edited("components/secrets.py", ("protect=protect", "protect=False")):
         summary, text = check(project, monkeypatch)
     assert not summary.passed
-    assert [v.policy for v in summary.mandatory] == ["litellm-s1-salt-key-protected"], text
+    assert [v.policy for v in summary.mandatory] == ["litellm-s1-salt-resource-protected"], text
 
 
 def test_a_budget_breaking_config_fails_naming_d2(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ def upcheck(tmp_path: Path):
     config["config"]["litellm-gateway:docker"] = {"proxyPort": free_port(), "healthPort": free_port()}
     (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     (project / f"policies/config/{stack}.json").write_text((ROOT / "policies/config/dev.json").read_text())
+    (tmp_path / "state").mkdir()
     env = {
         **os.environ,
         "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
