@@ -80,12 +80,14 @@ require_providers() {
   return 3
 }
 
-# Creates the stack on first use and gives the dev stack's mock upstream its throwaway key.
+# Creates the stack on first use and gives a stack that runs its own mock upstream (the dev
+# stack, or a copy of it) the throwaway mockApiKey its model names (the mock ignores it).
 ensure_stack() {
   local stack=$1
   pulumi stack select "$stack" --create --non-interactive >/dev/null
-  if [ "$stack" = dev ] && ! pulumi config get mockApiKey --stack dev >/dev/null 2>&1; then
-    head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | pulumi config set --secret mockApiKey --stack dev >/dev/null
-    echo "    set the dev stack's secret mockApiKey (the mock upstream ignores it)"
+  if [ "$(pulumi config get mockUpstream --stack "$stack" 2>/dev/null)" = true ] \
+     && ! pulumi config get mockApiKey --stack "$stack" >/dev/null 2>&1; then
+    head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | pulumi config set --secret mockApiKey --stack "$stack" >/dev/null
+    echo "    set the stack's secret mockApiKey (a throwaway value: the mock upstream ignores it)"
   fi
 }

@@ -6,8 +6,9 @@ do: tests/test_components.py checks that dependency), keeps secrets in Secrets o
 the proxy in one update.
 
 The objects come from `python -m ops render` (the program under Pulumi's mocks) and are applied
-with kubectl: the Pulumi provider for Kubernetes cannot be built here (scripts/toolchain.sh),
-so `pulumi up` itself does not run in these tests.
+with kubectl. `pulumi up` itself runs in test_prod_stack.py; these tests keep what the engine run
+does not check: strict server-side validation of every object, and the objects as rendered for
+review (ops render) matching the live ones.
 """
 
 import base64
