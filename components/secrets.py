@@ -43,7 +43,9 @@ class GatewaySecrets(pulumi.ComponentResource):
         self.salt_key = pulumi.Output.secret(existing) if existing is not None else password("salt-key", KEY_LENGTH, protect=True)
         self.master_key = pulumi.Output.secret(pulumi.Output.concat("sk-", password("master-key", KEY_LENGTH)))  # S3
         self.drain_token = password("drain-token", KEY_LENGTH)
-        self.postgres_password = password("postgres-password", PASSWORD_LENGTH)  # S5
+        # S5, D6: the data directory keeps the password it was initialised with, so a new one
+        # would lock the proxy out of its own database: protected like the salt key.
+        self.postgres_password = password("postgres-password", PASSWORD_LENGTH, protect=True)
         self.redis_password = password("redis-password", PASSWORD_LENGTH)  # S5
         self.register_outputs(
             {

@@ -8,6 +8,9 @@ providers, a cluster or a state backend.
 
 import json
 import os
+import pickle
+import subprocess
+import sys
 import runpy
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -148,8 +151,18 @@ def run_program(
     stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
 ) -> list[Registration]:
     """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names); `preview`
-    runs it as a preview does (with FirstPreviewMocks: the first one of a new stack)."""
-    return record_program(stack, config, secret_keys, mocks, preview=preview).registrations
+    runs it as a preview does (with FirstPreviewMocks: the first one of a new stack).
+
+    A preview runs in a fresh interpreter: the SDK's settings are context variables that its
+    event loop keeps from the process's first run, so after a non-preview run `preview=True`
+    would silently resolve unknowns as known `None` (seen: a Secret lost its stringData)."""
+    if preview:
+        job = pickle.dumps((stack, config, secret_keys, mocks))
+        done = subprocess.run([sys.executable, "-m", "devtools.mock_engine"], input=job, capture_output=True, cwd=ROOT, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"the preview run failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
+        return pickle.loads(done.stdout)
+    return record_program(stack, config, secret_keys, mocks).registrations
 
 
 def record_program(
@@ -170,3 +183,10 @@ def record_program(
     with _config_env(config, secret_keys):
         program()
     return monitor
+
+
+if __name__ == "__main__":  # run_program(preview=True) in a fresh interpreter: pickled job in, registrations out
+    from devtools import mock_engine  # the module's own classes, not __main__'s copies, go into the pickle
+
+    _job = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(mock_engine.record_program(*_job, preview=True).registrations))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from devtools.mock_engine import Registration, run_program, stack_file_config
+from devtools.mock_engine import Mocks, Registration, run_program, stack_file_config
 
 import pulumi
 
@@ -70,11 +70,13 @@ def test_prod_registers_the_kubernetes_resources(prod):
 
 
 @pytest.mark.parametrize("fixture", ["dev", "prod"])
-def test_s1_salt_key_is_protected_and_only_it(fixture, request):
+def test_s1_d6_salt_key_and_postgres_password_are_protected_and_only_they(fixture, request):
+    """Data depends on both: stored credentials on the salt key, the data directory on the
+    password it was initialised with. The other secrets may be rotated by a replacement."""
     regs = request.getfixturevalue(fixture)
     randoms = [r for r in regs if r.type.startswith("random:")]
-    protected = [r.name for r in randoms if r.protect]
-    assert protected == [f"lg-{fixture}-secrets-salt-key"]
+    protected = sorted(r.name for r in randoms if r.protect)
+    assert protected == [f"lg-{fixture}-secrets-postgres-password", f"lg-{fixture}-secrets-salt-key"]
     salt = one(regs, "random:index/randomPassword:RandomPassword", "salt-key")
     assert salt.inputs["length"] >= 44 and salt.inputs["special"] is False  # S2: >= 256 bits
 
@@ -137,6 +139,11 @@ def test_d5_migration_finishes_before_the_proxy_starts(dev, prod):
     assert job.urn in one(prod, DEPLOYMENT, "proxy").dependencies
     proxy_env = {e["name"]: e for e in pod_spec(one(prod, DEPLOYMENT, "proxy"))["containers"][0]["env"]}
     assert proxy_env["DISABLE_SCHEMA_UPDATE"]["value"] == "true"
+
+
+def test_d6_destroy_leaves_the_namespace_and_so_the_postgres_claim(prod):
+    namespace = one(prod, "kubernetes:core/v1:Namespace", "namespace")
+    assert namespace.retain_on_delete and namespace.inputs["metadata"]["name"] == "litellm"
 
 
 def test_d6_postgres_volume_protected_and_retained(dev, prod):
@@ -264,11 +271,29 @@ def test_s4_no_secret_value_outside_secret_inputs(fixture, request):
         assert SECRET_VALUE not in text and RANDOM_RESULT not in text, reg.name
 
 
+class CountingMocks(Mocks):
+    """The mocks, remembering every resource (component or custom) the program asked for."""
+
+    def __init__(self):
+        super().__init__()
+        self.registered: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.registered.append(f"{args.typ}::{args.name}")
+        return super().new_resource(args)
+
+
 def test_bad_config_registers_nothing():
+    """Invalid config fails before any resource is registered (HARDENING.md, sizing model)."""
     config, secrets = stack_config("prod", workers=9, machineClass="standard")
+    mocks = CountingMocks()
     with pytest.raises(pulumi.RunError, match=r"\[P1\] litellm-gateway:workers = 9"):
-        regs = run_program("prod", config, secrets)
-        assert regs == []
+        run_program("prod", config, secrets, mocks)
+    assert mocks.registered == []
+    # the same recorder sees the registrations of a valid config: the check above can fail
+    valid = CountingMocks()
+    run_program("prod", *stack_config("prod"), valid)
+    assert len(valid.registered) >= 10
 
 
 def test_bad_config_message_lists_every_problem_without_secrets():

@@ -113,7 +113,13 @@ def _admit_only(name: str, namespace: pulumi.Input[str], labels: Mapping[str, st
 
 
 def namespace(prefix: str, name: str, parent: pulumi.Resource) -> k8s.core.v1.Namespace:
-    return k8s.core.v1.Namespace(f"{prefix}-namespace", metadata={"name": name}, opts=pulumi.ResourceOptions(parent=parent))
+    """D6: deleting a Namespace deletes everything in it, the Postgres claim included (the
+    StatefulSet controller creates the claim, so no stack resource protects it). `destroy`
+    therefore leaves the Namespace in the cluster (retainOnDelete); a later `up` adopts it again
+    (the provider's server-side apply creates over an existing object)."""
+    return k8s.core.v1.Namespace(
+        f"{prefix}-namespace", metadata={"name": name}, opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True)
+    )
 
 
 def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:

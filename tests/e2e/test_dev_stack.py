@@ -180,7 +180,8 @@ def test_destroy_keeps_what_readme_says_and_nothing_else(deployed: Deployed) -> 
     left = sorted(
         r["urn"].rsplit("::", 1)[1] for r in deployed.resources() if r.get("custom") and not r["type"].startswith("pulumi:providers:")
     )
-    assert left == sorted([deployed.prefix + "postgres-data", deployed.prefix + "secrets-salt-key"]), left
+    kept = ("postgres-data", "secrets-postgres-password", "secrets-salt-key")  # D6, S1: README "Tear down"
+    assert left == [deployed.prefix + k for k in kept], left
 
 
 def test_mandatory_violation_stops_up_before_any_resource_exists(tmp_path: Path) -> None:
