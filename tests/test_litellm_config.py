@@ -22,7 +22,7 @@ def rendered(stack: str, secrets: set[str] | None = None):
     return settings, plan, lc.render_config(settings, plan)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, not per module: rendering is cheap, and mutation testing sees which test reads what
 def prod():
     return rendered("prod", {"openaiApiKey", "anthropicApiKey", "slackWebhookUrl"})
 
@@ -80,7 +80,7 @@ def test_f5_fallbacks_from_stack_config(prod):
 
 
 def test_f6_admission_control_per_worker(prod):
-    assert prod[2]["general_settings"]["max_in_flight_requests_per_worker"] == prod[1].max_in_flight_per_worker > 0
+    assert prod[2]["general_settings"]["max_in_flight_requests_per_worker"] == prod[1].max_in_flight_per_worker == 100
 
 
 def test_p6_production_mode_and_quiet_logs(prod):
@@ -103,20 +103,21 @@ def test_r1_redis_by_host_port_password_never_url(prod):
 
 
 def test_r2_redis_client_pool_per_worker(prod):
-    assert prod[2]["litellm_settings"]["cache_params"]["max_connections"] == h.REDIS_POOL_PER_WORKER
+    assert prod[2]["litellm_settings"]["cache_params"]["max_connections"] == 50  # R2: 50 per worker (seed 000)
 
 
 def test_o1_o3_prometheus_with_separate_metrics_process(prod):
     settings, plan, config = prod
     assert "prometheus" in config["litellm_settings"]["callbacks"]
     args = lc.proxy_args(settings, plan)
-    assert args[args.index("--prometheus_metrics_port") + 1] == str(h.METRICS_PORT)
-    assert lc.proxy_env(plan, redis_host="r")["PROMETHEUS_MULTIPROC_DIR"]
+    assert args[args.index("--prometheus_metrics_port") + 1] == "9090"  # README, O3
+    assert lc.proxy_env(plan, redis_host="r")["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus_multiproc"
 
 
 def test_o2_slack_only_with_a_webhook_and_threshold_in_seconds(prod):
     assert prod[2]["general_settings"]["alerting"] == ["slack"]
-    assert prod[2]["general_settings"]["alerting_threshold"] < h.REQUEST_TIMEOUT_SECONDS
+    # README: LiteLLM reads seconds; 300 s alerts before P7's 600 s timeout (the seeds' 1000 would not)
+    assert prod[2]["general_settings"]["alerting_threshold"] == 300 < prod[2]["litellm_settings"]["request_timeout"]
     assert "alerting" not in rendered("prod")[2]["general_settings"]
 
 
@@ -124,7 +125,8 @@ def test_p1_p3_p8_command_line(prod):
     args = lc.proxy_args(prod[0], prod[1])
     assert args[args.index("--num_workers") + 1] == "4"
     assert args[args.index("--max_requests_before_restart") + 1] == "10000"
-    assert args[args.index("--max_requests_before_restart_jitter") + 1] == str(h.RESTART_JITTER)
+    jitter = int(args[args.index("--max_requests_before_restart_jitter") + 1])
+    assert 0 < jitter < 10000  # P8: workers restart apart, and still within one more limit's worth
     assert lc.proxy_env(prod[1], redis_host="r")["MAX_REQUESTS_BEFORE_RESTART"] == "10000"
 
 
@@ -196,8 +198,11 @@ def _redis_kwargs() -> tuple[str, ...]:
 def test_pinned_litellm_version_is_the_one_installed():
     from importlib.metadata import version
 
-    assert version("litellm") == h.LITELLM_VERSION
-    assert h.LITELLM_VERSION not in h.COMPROMISED_LITELLM_VERSIONS
+    from conftest import ROOT
+
+    assert version("litellm") == h.LITELLM_VERSION == "1.106.2"
+    assert "litellm[proxy]==1.106.2" in (ROOT / "requirements.txt").read_text().splitlines()
+    assert h.COMPROMISED_LITELLM_VERSIONS == {"1.82.7", "1.82.8"}  # N2, March 2026
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
@@ -234,3 +239,124 @@ def test_p10_validator_catches_a_broken_config(tmp_path: Path):
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert result.returncode == 1 and "routing_strategy" in result.stdout + result.stderr
+
+
+# ------------------------------------- what the container runs, written down from HARDENING.md
+
+
+def test_p1_p2_p3_p8_o3_the_whole_command_line(prod):
+    assert lc.proxy_args(prod[0], prod[1]) == [
+        "--config", "/app/config/config.yaml",  # where each platform mounts the rendered file
+        "--port", "4000",
+        "--num_workers", "4",  # P1: the standard class's 4 vCPU
+        "--max_requests_before_restart", "10000",  # P3
+        "--max_requests_before_restart_jitter", "1000",  # P8
+        "--prometheus_metrics_port", "9090",  # O3 (README)
+    ]  # fmt: skip
+    dev = rendered("dev")
+    assert lc.proxy_args(*dev[:2])[:6] == ["--config", "/app/config/config.yaml", "--port", "4000", "--num_workers", "2"]
+
+
+def test_p6_h1_p3_p4_p9_d5_the_whole_proxy_environment(prod):
+    assert lc.proxy_env(prod[1], redis_host="redis.litellm") == {
+        "LITELLM_MODE": "PRODUCTION",
+        "LITELLM_LOG": "ERROR",
+        "JSON_LOGS": "true",
+        "SEPARATE_HEALTH_APP": "1",
+        "SEPARATE_HEALTH_PORT": "4001",
+        "MAX_REQUESTS_BEFORE_RESTART": "10000",
+        "SUPERVISORD_STOPWAITSECS": "3600",
+        "GRACEFUL_SHUTDOWN_TIMEOUT": "930",  # the 900 s model + 30
+        "TIMEOUT_WORKER_HEALTHCHECK": "30",  # uvicorn's 5 s ping killed starting workers on a busy machine
+        "DISABLE_SCHEMA_UPDATE": "true",
+        "USE_PRISMA_MIGRATE": "true",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus_multiproc",
+        "REDIS_HOST": "redis.litellm",
+        "REDIS_PORT": "6379",
+    }
+
+
+def test_d5_migration_step_environment():
+    prod = rendered("prod")[0]
+    assert lc.migration_env(prod, postgres_host="pg") == {
+        "USE_PRISMA_MIGRATE": "true",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "POSTGRES_HOST": "pg",
+        "POSTGRES_PORT": "5432",
+    }
+    dev = rendered("dev")[0]  # connectDatabase: false: only wait for Postgres
+    assert lc.migration_env(dev, postgres_host="pg")["LITELLM_GATEWAY_MIGRATE_MODE"] == "check-only"
+
+
+def test_s4_secret_env_names_of_each_stack(prod):
+    assert lc.secret_env_names(prod[0]) == [
+        "ANTHROPIC_API_KEY", "DATABASE_URL", "DRAIN_ENDPOINT_TOKEN", "LITELLM_MASTER_KEY", "LITELLM_SALT_KEY",
+        "OPENAI_API_KEY", "REDIS_PASSWORD", "SLACK_WEBHOOK_URL",
+    ]  # fmt: skip
+    dev = rendered("dev")[0]  # no database connection, no Slack
+    assert lc.secret_env_names(dev) == ["DRAIN_ENDPOINT_TOKEN", "LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "MOCK_API_KEY", "REDIS_PASSWORD"]
+
+
+def test_model_list_entries(prod):
+    assert prod[2]["model_list"] == [
+        {"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_key": "os.environ/OPENAI_API_KEY"}},
+        {
+            "model_name": "claude-sonnet",
+            "litellm_params": {"model": "anthropic/claude-sonnet-4-5", "api_key": "os.environ/ANTHROPIC_API_KEY", "timeout": 900},
+        },
+    ]
+    (mock,) = rendered("dev")[2]["model_list"]
+    assert mock["litellm_params"] == {"model": "openai/mock-gpt", "api_key": "os.environ/MOCK_API_KEY", "api_base": "http://mock-upstream:8080/v1"}
+
+
+def test_a_model_without_key_names_no_key():
+    values = {**stack_values("dev"), "models": [{"name": "local", "model": "ollama/llama3", "apiBase": "http://ollama:11434"}]}
+    settings = load_settings(values, set())
+    (entry,) = lc.render_config(settings, settings.plan())["model_list"]
+    assert entry == {"model_name": "local", "litellm_params": {"model": "ollama/llama3", "api_base": "http://ollama:11434"}}
+    assert "MOCK_API_KEY" not in lc.secret_env_names(settings)
+
+
+def test_r1_r2_cache_and_router_reach_redis_through_the_env(prod):
+    assert prod[2]["litellm_settings"]["cache"] is True
+    assert prod[2]["litellm_settings"]["cache_params"] == {
+        "type": "redis",
+        "host": "os.environ/REDIS_HOST",
+        "port": "os.environ/REDIS_PORT",
+        "password": "os.environ/REDIS_PASSWORD",
+        "max_connections": 50,  # R2: 50 per worker
+    }
+    router = prod[2]["router_settings"]
+    assert (router["redis_host"], router["redis_port"], router["redis_password"]) == (
+        "os.environ/REDIS_HOST", "os.environ/REDIS_PORT", "os.environ/REDIS_PASSWORD",
+    )  # fmt: skip
+
+
+def test_o1_prometheus_is_the_one_callback(prod):
+    assert prod[2]["litellm_settings"]["callbacks"] == ["prometheus"]
+
+
+def test_f5_no_fallbacks_when_no_model_names_one():
+    assert rendered("dev")[2]["router_settings"]["fallbacks"] == []
+
+
+def test_general_settings_of_prod_are_exactly_these(prod):
+    assert prod[2]["general_settings"] == {
+        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        "database_connection_pool_limit": 10,  # D1
+        "proxy_batch_write_at": 60,  # D3
+        "disable_error_logs": True,  # D4
+        "allow_requests_on_db_unavailable": False,  # D7
+        "enable_drain_endpoint": True,  # P9
+        "max_in_flight_requests_per_worker": 100,  # F6
+        "alerting": ["slack"],  # O2
+        "alerting_threshold": 300,  # O2: seconds (README)
+    }
+
+
+def test_the_yaml_file_keeps_the_documented_order_and_round_trips(prod):
+    text = lc.render_config_yaml(prod[0], prod[1])
+    assert yaml.safe_load(text) == prod[2]
+    tops = [line.split(":")[0] for line in text.splitlines() if line and not line.startswith((" ", "-"))]
+    assert tops == ["model_list", "general_settings", "litellm_settings", "router_settings"]

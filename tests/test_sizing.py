@@ -1,21 +1,43 @@
-"""Sizing model (HARDENING.md): the budget invariants hold for every class, count and override."""
+"""Sizing model (HARDENING.md): the budget invariants hold for every class, count and override.
+
+Reference values are written down here, not read from components.hardening: the worked examples
+of ../shared/HARDENING.md ("10 x 4 x 1 = 40 on the reference machine", "three standard instances
+need 10 x 4 x 3 = 120") and its sizing table, plus the figures the README and the stack files
+document (10 connections reserved, Redis 50 per worker + 10). A wrong constant or formula in the
+module then fails here instead of being restated.
+"""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import hardening as h
 from components.errors import ConfigError
-from components.sizing import MACHINE_CLASSES, plan_sizing
+from components.sizing import MACHINE_CLASSES, Resources, plan_sizing
+
+#: HARDENING.md "Sizing model": class -> (vCPU, memory MiB, workers, DB connections per instance)
+SIZING_TABLE = {
+    "small": (2, 4096, 2, 20),
+    "standard": (4, 8192, 4, 40),
+    "large": (8, 16384, 8, 80),
+    "xlarge": (16, 32768, 16, 160),
+}
+POOL_PER_WORKER = 10  # D1
+DB_RESERVE = 10  # D2: README "pool x workers x max instances + 10 reserved"
+REDIS_PER_WORKER = 50  # R2: 50 per worker (seed 000)
+REDIS_RESERVE = 10  # R2: redis-cli, health checks (README, Redis maxclients 110 on dev)
+REQUEST_TIMEOUT = 600  # P7
+STOPWAITSECS = 3600  # P4
+DRAIN_MARGIN = 30  # P9: graceful = longest request + 30 s, stop grace = graceful + 30 s
 
 classes = st.sampled_from(sorted(MACHINE_CLASSES))
 instances = st.integers(min_value=1, max_value=50)
+relaxed = settings(deadline=None)  # these machines are shared: no per-example deadline
 
 
 @st.composite
 def sizing_inputs(draw):
     cls = draw(classes)
-    vcpu = MACHINE_CLASSES[cls].vcpu
+    vcpu = SIZING_TABLE[cls][0]
     return dict(
         machine_class=cls,
         max_instances=draw(instances),
@@ -28,70 +50,195 @@ def sizing_inputs(draw):
 def test_reference_machine_d1_d2_p1_four_workers_times_ten_is_forty_connections():
     plan = plan_sizing("standard", 1)
     assert (plan.workers, plan.db_pool_per_worker, plan.db_connections) == (4, 10, 40)
-    assert plan.postgres_max_connections == 40 + h.DB_RESERVED_CONNECTIONS
+    assert plan.postgres_max_connections == 50  # 40 + 10 reserved
 
 
 def test_d2_three_standard_instances_need_120_connections():
     plan = plan_sizing("standard", 3)
-    assert plan.db_connections == 120
-    assert plan.postgres_max_connections >= 120
+    assert (plan.max_instances, plan.db_connections, plan.postgres_max_connections) == (3, 120, 130)
 
 
-@pytest.mark.parametrize(("cls", "workers"), [("small", 2), ("standard", 4), ("large", 8), ("xlarge", 16)])
-def test_p1_workers_equal_vcpu_for_every_class(cls, workers):
-    assert plan_sizing(cls, 1).workers == workers == MACHINE_CLASSES[cls].vcpu
+def test_the_committed_stacks_figures():
+    """What the README and tests/test_components.py show for dev (small, 1 instance) and prod
+    (standard, autoscaler maximum 6, a 900 s model)."""
+    dev = plan_sizing("small", 1)
+    assert (dev.postgres_max_connections, dev.redis_clients, dev.redis_maxclients, dev.redis_maxmemory_mib) == (30, 100, 110, 384)
+    assert (dev.graceful_shutdown_seconds, dev.stop_grace_seconds, dev.supervisord_stopwaitsecs) == (630, 660, 3600)
+    prod = plan_sizing("standard", 6, longest_request_seconds=900)
+    assert (prod.db_connections, prod.postgres_max_connections, prod.redis_clients, prod.redis_maxclients) == (240, 250, 1200, 1210)
+    assert (prod.request_timeout_seconds, prod.graceful_shutdown_seconds, prod.stop_grace_seconds) == (900, 930, 960)
+    assert (prod.proxy_resources.cpu, prod.proxy_resources.memory) == ("4000m", "3072Mi")
 
 
+@pytest.mark.parametrize("cls", sorted(SIZING_TABLE))
+def test_sizing_table_of_every_class(cls):
+    vcpu, memory_mib, workers, per_instance = SIZING_TABLE[cls]
+    assert (MACHINE_CLASSES[cls].vcpu, MACHINE_CLASSES[cls].memory_mib) == (vcpu, memory_mib)
+    plan = plan_sizing(cls, 1)
+    assert (plan.machine_class, plan.vcpu, plan.workers, plan.db_pool_per_worker) == (cls, vcpu, workers, POOL_PER_WORKER)
+    assert plan.db_connections == per_instance
+    assert plan.postgres_max_connections == per_instance + DB_RESERVE
+    assert plan.recycle_workers is True  # P8: every class has >= 2 vCPU
+    assert plan.request_timeout_seconds == REQUEST_TIMEOUT
+
+
+#: P5/R3: resources of each class as deployed (cpu millis, memory MiB): proxy = 1 CPU per worker
+#: and 1024 MiB + 512 MiB per worker (measured, hardening.py); Postgres = a quarter of the class's
+#: memory and a quarter CPU per vCPU (at least one CPU); Redis = half a CPU and an eighth of the
+#: memory, maxmemory three quarters of that.
+RESOURCES_TABLE = {
+    "small": ((2000, 2048), (1000, 1024), (500, 512), 384),
+    "standard": ((4000, 3072), (1000, 2048), (500, 1024), 768),
+    "large": ((8000, 5120), (2000, 4096), (500, 2048), 1536),
+    "xlarge": ((16000, 9216), (4000, 8192), (500, 4096), 3072),
+}
+
+
+@pytest.mark.parametrize("cls", sorted(RESOURCES_TABLE))
+def test_p5_r3_resources_of_every_class(cls):
+    proxy, postgres, redis, maxmemory = RESOURCES_TABLE[cls]
+    plan = plan_sizing(cls, 2)
+    assert (plan.proxy_resources.cpu_millis, plan.proxy_resources.memory_mib) == proxy
+    assert (plan.postgres_resources.cpu_millis, plan.postgres_resources.memory_mib) == postgres
+    assert (plan.redis_resources.cpu_millis, plan.redis_resources.memory_mib) == redis
+    assert plan.redis_maxmemory_mib == maxmemory
+
+
+def test_resources_render_as_kubernetes_quantities():
+    r = Resources(cpu_millis=1500, memory_mib=768)
+    assert (r.cpu, r.memory) == ("1500m", "768Mi")
+
+
+def test_capacity_report_is_flat_and_keeps_integers():
+    report = plan_sizing("standard", 3).as_report()
+    assert report["proxy_resources_cpu_millis"] == 4000 and report["proxy_resources_memory_mib"] == 3072
+    assert report["postgres_resources_cpu_millis"] == 1000 and report["redis_resources_memory_mib"] == 1024
+    assert report["db_connections"] == 120 and report["machine_class"] == "standard"
+    assert report["recycle_workers"] is True
+    assert not any(isinstance(v, dict) for v in report.values())
+    assert "proxy_resources" not in report
+
+
+def test_f6_admission_cap_is_one_second_of_work_per_worker():
+    # ~10 ms of CPU per request (HARDENING.md reference measurement): 100 requests per worker
+    assert {plan_sizing(c, 1).max_in_flight_per_worker for c in SIZING_TABLE} == {100}
+
+
+@relaxed
 @given(sizing_inputs())
 def test_d2_r2_budgets_hold_for_every_input(inputs):
     plan = plan_sizing(**inputs)
-    assert plan.db_connections == plan.db_pool_per_worker * plan.workers * plan.max_instances
-    assert plan.postgres_max_connections >= plan.db_connections + h.DB_RESERVED_CONNECTIONS
-    assert plan.redis_clients == h.REDIS_POOL_PER_WORKER * plan.workers * plan.max_instances
-    assert plan.redis_maxclients >= plan.redis_clients + h.REDIS_RESERVED_CLIENTS
+    workers = inputs["workers"] or SIZING_TABLE[inputs["machine_class"]][0]
+    pool = inputs["db_pool_per_worker"] or POOL_PER_WORKER
+    n = inputs["max_instances"]
+    assert (plan.workers, plan.db_pool_per_worker, plan.max_instances) == (workers, pool, n)
+    assert plan.db_connections == pool * workers * n
+    assert plan.postgres_max_connections == plan.db_connections + DB_RESERVE
+    assert plan.redis_clients == REDIS_PER_WORKER * workers * n
+    assert plan.redis_maxclients == plan.redis_clients + REDIS_RESERVE
 
 
+@relaxed
+@given(classes, instances)
+def test_d2_connections_grow_linearly_with_instances(cls, n):
+    one, many = plan_sizing(cls, 1), plan_sizing(cls, n)
+    assert many.db_connections == n * one.db_connections
+    assert many.redis_clients == n * one.redis_clients
+    assert many.postgres_max_connections - many.db_connections == one.postgres_max_connections - one.db_connections
+
+
+@relaxed
 @given(sizing_inputs())
 def test_p1_p5_p8_workers_fit_the_class_and_cpu_matches_workers(inputs):
     plan = plan_sizing(**inputs)
-    assert 1 <= plan.workers <= plan.vcpu
+    assert 1 <= plan.workers <= plan.vcpu == SIZING_TABLE[inputs["machine_class"]][0]
     assert plan.proxy_resources.cpu_millis == plan.workers * 1000
-    assert plan.proxy_resources.memory_mib >= h.WORKER_MEMORY_MIB * plan.workers
+    assert plan.proxy_resources.cpu == f"{plan.workers * 1000}m"
+    assert plan.proxy_resources.memory_mib == 1024 + 512 * plan.workers
     assert plan.recycle_workers == (plan.workers >= 2)
 
 
+@relaxed
 @given(sizing_inputs())
 def test_p4_p9_shutdown_timeouts_are_ordered(inputs):
     plan = plan_sizing(**inputs)
-    assert plan.request_timeout_seconds <= plan.graceful_shutdown_seconds < plan.stop_grace_seconds
-    assert plan.stop_grace_seconds <= plan.supervisord_stopwaitsecs
-    assert plan.supervisord_stopwaitsecs >= h.SUPERVISORD_STOPWAITSECS
+    longest = inputs["longest_request_seconds"]
+    assert plan.request_timeout_seconds == longest
+    assert plan.graceful_shutdown_seconds == longest + DRAIN_MARGIN
+    assert plan.stop_grace_seconds == longest + 2 * DRAIN_MARGIN
+    assert plan.supervisord_stopwaitsecs == max(STOPWAITSECS, plan.stop_grace_seconds)
+    assert plan.request_timeout_seconds <= plan.graceful_shutdown_seconds < plan.stop_grace_seconds <= plan.supervisord_stopwaitsecs
 
 
+@relaxed
 @given(sizing_inputs())
 def test_r3_redis_memory_bounded_below_its_limit(inputs):
     plan = plan_sizing(**inputs)
     assert 0 < plan.redis_maxmemory_mib < plan.redis_resources.memory_mib
+    assert plan.redis_resources.memory_mib + plan.postgres_resources.memory_mib < MACHINE_CLASSES[plan.machine_class].memory_mib
 
 
+@relaxed
 @given(sizing_inputs(), st.integers(1, 5000))
 def test_d2_explicit_max_connections_accepted_only_when_it_holds_the_budget(inputs, explicit):
-    needed = plan_sizing(**inputs).postgres_max_connections
+    plan = plan_sizing(**inputs)
+    needed = plan.db_connections + DB_RESERVE
     if explicit >= needed:
         assert plan_sizing(**inputs, postgres_max_connections=explicit).postgres_max_connections == explicit
     else:
-        with pytest.raises(ConfigError, match=rf"\[D2\].*postgresMaxConnections = {explicit}: at least {needed}"):
+        with pytest.raises(ConfigError, match=rf"\[D2\].*postgresMaxConnections = {explicit}: at least {needed}") as err:
             plan_sizing(**inputs, postgres_max_connections=explicit)
+        assert (
+            f"pool {plan.db_pool_per_worker} x {plan.workers} workers x {plan.max_instances} instances"
+            f" = {plan.db_connections}, plus {DB_RESERVE} reserved"
+        ) in str(err.value)
 
 
+def test_d2_explicit_max_connections_at_exactly_the_budget_is_accepted():
+    assert plan_sizing("standard", 1, postgres_max_connections=50).postgres_max_connections == 50
+    with pytest.raises(ConfigError, match=r"postgresMaxConnections = 49: at least 50"):
+        plan_sizing("standard", 1, postgres_max_connections=49)
+
+
+@relaxed
 @given(classes, st.integers(-3, 40))
 def test_p1_worker_override_above_vcpu_is_refused(cls, workers):
-    vcpu = MACHINE_CLASSES[cls].vcpu
+    vcpu = SIZING_TABLE[cls][0]
     if 1 <= workers <= vcpu:
         assert plan_sizing(cls, 1, workers=workers).workers == workers
     else:
-        with pytest.raises(ConfigError, match=rf"\[P1\].*workers = {workers}: between 1 and the {vcpu} vCPU"):
+        with pytest.raises(ConfigError, match=rf"\[P1\].*workers = {workers}: between 1 and the {vcpu} vCPU of class {cls}$"):
             plan_sizing(cls, 1, workers=workers)
+
+
+def test_p8_one_worker_does_not_recycle():
+    assert plan_sizing("small", 1, workers=1).recycle_workers is False
+    assert plan_sizing("small", 1, workers=2).recycle_workers is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_instances": 0}, "[D2] litellm-gateway:replicas = 0: at least 1 proxy instance"),
+        ({"max_instances": 1, "db_pool_per_worker": 0}, "[D1] litellm-gateway:dbPoolPerWorker = 0: at least 1"),
+        ({"max_instances": 1, "longest_request_seconds": 0}, "[P7] litellm-gateway:models[].timeout = 0: at least 1 second"),
+    ],
+)
+def test_counts_below_one_are_refused_naming_key_and_rule(kwargs, message):
+    with pytest.raises(ConfigError) as err:
+        plan_sizing("standard", **kwargs)
+    assert [str(p) for p in err.value.problems] == [message]
+
+
+def test_smallest_valid_counts_are_accepted():
+    plan = plan_sizing("small", 1, workers=1, db_pool_per_worker=1, longest_request_seconds=1)
+    assert (plan.db_connections, plan.postgres_max_connections, plan.graceful_shutdown_seconds) == (1, 11, 31)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        plan_sizing("small", 0, workers=3, db_pool_per_worker=0, longest_request_seconds=0)
+    assert [p.rule for p in err.value.problems] == ["D2", "P1", "D1", "P7"]
 
 
 def test_unknown_class_names_the_allowed_ones():

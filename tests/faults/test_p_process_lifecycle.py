@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 
 from .conftest import (
-    Finding,
     Result,
     Stack,
     Stacks,
     background_scenario,
-    check_finding,
     container_state,
     run_load,
     summarize,
@@ -24,22 +22,22 @@ from .conftest import (
 pytestmark = pytest.mark.docker
 
 
-@pytest.mark.xfail(
-    raises=Finding,
-    strict=False,  # a race: most runs lose 1-4 of 400 requests, a lucky run none
-    reason=(
-        "finding (P3/P8): uvicorn 0.54's limit_max_requests recycling drops connections. A worker past its limit "
-        "shuts down like on SIGTERM and closes every connection on which no request has been parsed yet "
-        "(h11/httptools shutdown(): cycle is None -> transport.close()), so a client whose connection that worker "
-        "had just accepted gets RemoteDisconnected within milliseconds (observed: 1-4 of 400 requests, 6 runs of 6). "
-        "Requests already being processed always complete. Clients that retry connection errors (the OpenAI SDKs "
-        "do, twice) do not see it."
-    ),
-)
-def test_p3_p8_worker_recycling_under_load_no_failed_request(recycle_stack: Stack) -> None:
+#: P3/P8 finding: uvicorn 0.54's limit_max_requests recycling drops connections. A worker past its
+#: limit shuts down like on SIGTERM and closes every connection on which no request has been
+#: parsed yet (h11/httptools shutdown(): cycle is None -> transport.close()), so a client whose
+#: connection that worker had just accepted gets RemoteDisconnected within milliseconds. Requests
+#: already being processed always complete; clients that retry connection errors (the OpenAI SDKs
+#: do, twice) do not see it. Measured here: 1-4 of 400 requests lost, 6 runs of 6 (a lucky run
+#: loses none; the 30-min soak: 98 of 111 180, 0.09 %). The check is bounded rather than an xfail,
+#: which passed whatever happened: twice the worst measured run; more means recycling got worse.
+MAX_LOST_TO_RECYCLING = 8
+
+
+def test_p3_p8_worker_recycling_under_load_loses_at_most_a_few_idle_connections(recycle_stack: Stack) -> None:
     """Workers recycle after 50 + up to 20 (jitter) requests here (the stack's one override, see
     conftest.FRESH_STACKS); 400 requests from 8 clients recycle each of the 2 workers several
-    times, and not one request fails."""
+    times. No HTTP error and no request cut while processed; only connections accepted but not yet
+    read by a recycling worker may be lost, at most MAX_LOST_TO_RECYCLING (the finding above)."""
     s = recycle_stack
     assert s.args[s.args.index("--max_requests_before_restart") + 1] == "50"
     seen: set[int] = set(s.uvicorn_workers())
@@ -80,7 +78,9 @@ def test_p3_p8_worker_recycling_under_load_no_failed_request(recycle_stack: Stac
         r.brief()[:200] for r in failed if r.status != 0 or r.elapsed > 1 or not any(k in r.error for k in closed)
     ]
     assert not not_race, f"requests failed otherwise than by a closed idle connection: {not_race[:5]}"
-    check_finding(not failed, f"{len(failed)} of {len(results)} requests failed during recycling: {[r.brief()[:120] for r in failed[:5]]}")
+    assert len(failed) <= MAX_LOST_TO_RECYCLING, (
+        f"{len(failed)} of {len(results)} requests lost during recycling, measured 1-4: {[r.brief()[:120] for r in failed[:5]]}"
+    )
 
 
 LONG_S = 35  # above LiteLLM's GRACEFUL_SHUTDOWN_TIMEOUT default (30 s) and gunicorn's graceful_timeout (30 s)

@@ -512,6 +512,12 @@ def messages(violations, rule_id=None) -> list[str]:
     return [v.message for v in real(violations) if rule_id is None or v.rule_id == rule_id]
 
 
+def findings(violations, rule_id) -> list[str]:
+    """Every finding of a rule, deferred ones included: where all values are known, a rule that
+    passes says nothing at all (a deferral there would be a pass by default)."""
+    return [v.message for v in violations if v.rule_id == rule_id]
+
+
 def container(res: Resource, idx: int = 0) -> dict:
     return res.props["spec"]["template"]["spec"]["containers"][idx]
 

@@ -1,6 +1,7 @@
 """R1-R3: Redis."""
 
-from .policy_fixtures import container, messages, run, set_env, set_envs, update_config
+import pytest
+from .policy_fixtures import container, findings, messages, run, set_env, set_envs, update_config
 
 from litellm_policies import UNKNOWN
 
@@ -57,3 +58,135 @@ def test_r3_maxmemory_above_limit(k8s, docker):
     assert len(m) == 1 and "maxmemory 400 MiB ≥ memory limit 256 MiB" in m[0]
     docker["redis"].props.pop("memory")
     assert any("no container memory limit" in x for x in messages(run(docker), "R3"))
+
+
+# ------------------------------------------- R1-R3: what an operator reads and which inputs pass
+
+REDIS = "Deployment 'redis' container 'redis'"
+
+
+def test_r1_messages_in_full(k8s, docker):
+    update_config(k8s["config"], lambda d: d["router_settings"].update(redis_url="redis://redis:6379"))
+    assert messages(run(k8s), "R1") == [
+        "[R1] ConfigMap 'litellm-config' key 'config.yaml': found router_settings.redis_url set; required Redis by"
+        " host/port/password. Fix: remove router_settings.redis_url; set redis_host/redis_port/redis_password"
+    ]
+    set_envs(docker["proxy"].props, "REDIS_URL", "redis://redis:6379")
+    assert messages(run(docker), "R1") == [
+        "[R1] Container 'litellm-proxy': found env var REDIS_URL; required REDIS_HOST / REDIS_PORT / REDIS_PASSWORD."
+        " Fix: remove REDIS_URL; set REDIS_HOST, REDIS_PORT and REDIS_PASSWORD"
+    ]
+
+
+def test_r1_redis_url_anywhere_in_the_config_is_named_by_its_path(k8s):
+    def edit(d):
+        d["litellm_settings"]["cache_params"]["url"] = "redis://r"
+        d["model_list"] = [{"model_name": "m", "litellm_params": {"model": "a/b", "redis_url": "redis://r"}}]
+
+    update_config(k8s["config"], edit)
+    found = sorted(m.split(": found ")[1].split(" set;")[0] for m in messages(run(k8s), "R1"))
+    assert found == ["litellm_settings.cache_params.url", "model_list[0].litellm_params.redis_url"]
+
+
+def test_r1_null_cache_url_is_not_a_url(k8s):
+    update_config(k8s["config"], lambda d: d["litellm_settings"]["cache_params"].update(url=None))
+    assert not findings(run(k8s), "R1")
+
+
+def test_r2_message_in_full(k8s):
+    container(k8s["redis"])["args"][3] = "500"
+    assert messages(run(k8s), "R2") == [
+        f"[R2] {REDIS}: found maxclients 500 ({REDIS} args) but the proxies can open 50 (pool 50 (HARDENING R2)) × 4 workers"
+        " × 3 instances (HorizontalPodAutoscaler 'litellm-proxy-hpa' maxReplicas 3) = 600 clients + 10 reserve = 610;"
+        " required maxclients ≥ 610. Fix: run Redis with --maxclients 610 (or more), or lower the pool / workers /"
+        " autoscaler maximum"
+    ]
+
+
+@pytest.mark.parametrize(("maxclients", "ok"), [("610", True), ("609", False)])
+def test_r2_budget_boundary_is_pool_times_workers_times_instances_plus_10(k8s, maxclients, ok):
+    container(k8s["redis"])["args"][3] = maxclients
+    assert (not findings(run(k8s), "R2")) == ok
+
+
+def test_r2_pool_from_redis_max_connections_env(k8s):
+    update_config(k8s["config"], lambda d: d["litellm_settings"]["cache_params"].pop("max_connections", None))
+    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "80")  # 80 x 4 x 3 + 10 = 970 <= 1000
+    assert not findings(run(k8s), "R2")
+    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "90")  # 1090 > 1000
+    (m,) = messages(run(k8s), "R2")
+    assert "open 90 (pool 90 (REDIS_MAX_CONNECTIONS)) × 4 workers" in m and "= 1080 clients + 10 reserve = 1090" in m
+    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", UNKNOWN)
+    vs = run(k8s)
+    assert not messages(vs, "R2") and deferred_for(vs, "R2")
+
+
+def test_r3_messages_in_full(k8s, docker):
+    container(k8s["redis"])["args"] = ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "1000"]
+    assert messages(run(k8s), "R3") == [
+        f"[R3] {REDIS}: found maxmemory nothing (not set) (unbounded); required maxmemory below the container memory"
+        " limit. Fix: add --maxmemory <e.g. 80% of the limit>",
+        f"[R3] {REDIS}: found maxmemory-policy nothing (not set) (Redis default noeviction); required an eviction policy"
+        " fit for a cache (allkeys-lru, allkeys-lfu, volatile-*). Fix: add --maxmemory-policy allkeys-lru",
+    ]
+    k = container(k8s["redis"])
+    k["args"] = ["--maxmemory", "600mb", "--maxmemory-policy", "allkeys-lru"]
+    assert messages(run(k8s), "R3") == [
+        f"[R3] {REDIS}: found maxmemory 600 MiB ≥ memory limit 512 MiB; required maxmemory below the limit (room for"
+        " fragmentation and clients). Fix: lower --maxmemory to about 80% of the limit"
+    ]
+    docker["redis"].props.pop("memory")
+    assert messages(run(docker), "R3") == [
+        "[R3] Container 'redis': found no container memory limit; required a memory limit above maxmemory 400 MiB."
+        " Fix: set a memory limit on the Redis container"
+    ]
+
+
+@pytest.mark.parametrize(("maxmemory", "ok"), [("511mb", True), ("512mb", False), ("0", False), ("lots", False)])
+def test_r3_maxmemory_strictly_below_the_limit(k8s, maxmemory, ok):
+    args = container(k8s["redis"])["args"]
+    args[args.index("--maxmemory") + 1] = maxmemory
+    assert (not findings(run(k8s), "R3")) == ok
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-ttl", "allkeys-random", "volatile-random"])
+def test_r3_every_cache_eviction_policy_passes(k8s, policy):
+    args = container(k8s["redis"])["args"]
+    args[args.index("--maxmemory-policy") + 1] = policy
+    assert not findings(run(k8s), "R3")
+
+
+def test_r3_noeviction_is_named_and_unknowns_defer(k8s):
+    args = container(k8s["redis"])["args"]
+    args[args.index("--maxmemory-policy") + 1] = "noeviction"
+    (m,) = messages(run(k8s), "R3")
+    assert "found maxmemory-policy 'noeviction';" in m or "found maxmemory-policy noeviction;" in m
+    args[args.index("--maxmemory-policy") + 1] = UNKNOWN
+    args[args.index("--maxmemory") + 1] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "R3")
+    assert sorted(v.message.split("deferred: ")[1].split(" of ")[0].split(": ")[-1] for v in deferred_for(vs, "R3")) == [
+        "maxmemory / memory limit", "maxmemory-policy",
+    ]  # fmt: skip
+    assert {v.urn for v in deferred_for(vs, "R3")} == {k8s["redis"].urn}
+
+
+@pytest.mark.parametrize("env", ["REDIS_ARGS", "REDIS_EXTRA_FLAGS"])
+def test_r3_memory_settings_from_the_images_env_variables(k8s, env):
+    """The official image reads extra server flags from REDIS_ARGS (Bitnami: REDIS_EXTRA_FLAGS)."""
+    c = container(k8s["redis"])
+    c["args"] = ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "1000"]
+    set_env(c, env, "--maxmemory 400mb --maxmemory-policy allkeys-lru")
+    assert not findings(run(k8s), "R3")
+    set_env(c, env, "--maxmemory 600mb --maxmemory-policy allkeys-lru")
+    (m,) = messages(run(k8s), "R3")
+    assert "maxmemory 600 MiB ≥ memory limit 512 MiB" in m
+
+
+def test_r3_findings_point_at_the_redis_workload(k8s, docker):
+    container(k8s["redis"])["args"] = ["--maxmemory", "600mb"]  # above the limit, and no eviction policy
+    assert [(v.urn, v.message.split(": found ")[0]) for v in run(k8s) if v.rule_id == "R3"] == [(k8s["redis"].urn, f"[R3] {REDIS}")] * 2
+    docker["redis"].props.pop("memory")
+    assert [v.urn for v in run(docker) if v.rule_id == "R3"] == [docker["redis"].urn]
+    container(k8s["redis"])["args"] = []
+    assert [v.urn for v in run(k8s) if v.rule_id == "R3"] == [k8s["redis"].urn] * 2

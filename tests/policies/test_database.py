@@ -5,6 +5,7 @@ from .policy_fixtures import (
     T_JOB,
     T_VOLUME,
     container,
+    findings,
     messages,
     pod,
     run,
@@ -79,7 +80,7 @@ def test_d2_two_item_c_args_and_pool(k8s):
     container(k8s["postgres"])["args"] = ["-c", "max_connections=100"]  # need 130
     assert messages(run(k8s), "D2")
     container(k8s["postgres"])["args"] = ["-c max_connections=130"]
-    assert not messages(run(k8s), "D2")
+    assert not findings(run(k8s), "D2")
 
 
 def test_d2_postgres_default_when_unset(docker):
@@ -149,7 +150,7 @@ def test_d5_migration_must_be_awaited(k8s, docker):
 def test_d5_dependencies_may_be_names(k8s):
     # a mocks harness may record dependencies by resource name
     k8s["proxy"].dependencies = ["litellm-migrate"]
-    assert not messages(run(k8s), "D5")
+    assert not findings(run(k8s), "D5")
 
 
 # ---------------------------------------------------------------- D6
@@ -180,7 +181,7 @@ def test_d6_unprotected_pvc(k8s):
     k8s["pvc"] = R("kubernetes:core/v1:PersistentVolumeClaim", "pg-data", {"metadata": {"name": "pg-data", "namespace": "litellm"}})
     assert any("PersistentVolumeClaim 'pg-data'" in m for m in messages(run(k8s), "D6"))
     k8s["pvc"].protect = True
-    assert not messages(run(k8s), "D6")
+    assert not findings(run(k8s), "D6")
 
 
 def test_d6_docker_volume_unprotected_or_anonymous(docker):
@@ -195,7 +196,7 @@ def test_d6_docker_volume_unprotected_or_anonymous(docker):
 def test_d6_docker_volume_found_by_dependency_when_name_unknown(docker):
     docker["postgres"].props["volumes"][0]["volumeName"] = UNKNOWN
     docker["volume"].props["name"] = UNKNOWN
-    assert not messages(run(docker), "D6")
+    assert not findings(run(docker), "D6")
     docker["volume"].protect = False
     assert messages(run(docker), "D6")
 
@@ -209,12 +210,12 @@ def test_d6_docker_volume_type_exists():
 
 def test_d7_db_unavailable_on_public_proxy(k8s, docker):
     update_config(k8s["config"], lambda d: d["general_settings"].update(allow_requests_on_db_unavailable=True))
-    assert not messages(run(k8s), "D7")  # private: ClusterIP only
+    assert not findings(run(k8s), "D7")  # private: ClusterIP only
     k8s["proxy_svc"].props["spec"]["type"] = "LoadBalancer"
     msgs = messages(run(k8s), "D7")
     assert msgs and "LoadBalancer" in msgs[0]
     k8s["proxy_svc"].props["metadata"]["annotations"] = {"networking.gke.io/load-balancer-type": "Internal"}
-    assert not messages(run(k8s), "D7")
+    assert not findings(run(k8s), "D7")
     update_config(docker["proxy"], lambda d: d["general_settings"].update(allow_requests_on_db_unavailable=True))
     docker["proxy"].props["ports"][0]["ip"] = "0.0.0.0"
     assert any("published on 0.0.0.0" in m for m in messages(run(docker), "D7"))

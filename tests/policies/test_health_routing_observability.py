@@ -1,7 +1,7 @@
 """H1-H3 (health), F1-F6 (routing), O1-O3 (observability)."""
 
 import pytest
-from .policy_fixtures import container, messages, run, set_arg, set_env, set_envs, update_config
+from .policy_fixtures import container, findings, messages, run, set_arg, set_env, set_envs, update_config
 
 from litellm_policies import UNKNOWN
 
@@ -59,7 +59,7 @@ def test_h2_k8s_probes(k8s, probe, change, expect):
 
 def test_h2_exec_probe_on_health_port_passes(k8s):
     container(k8s["proxy"])["livenessProbe"] = {"exec": {"command": ["curl", "-f", "http://127.0.0.1:4001/health/liveliness"]}}
-    assert not messages(run(k8s), "H2")
+    assert not findings(run(k8s), "H2")
 
 
 def test_h2_docker_healthcheck(docker):
@@ -91,7 +91,7 @@ def test_h3_timeouts(k8s, docker):
 
 def test_h3_k8s_default_timeout_is_fine(k8s):
     container(k8s["proxy"])["livenessProbe"].pop("timeoutSeconds")
-    assert not messages(run(k8s), "H3")
+    assert not findings(run(k8s), "H3")
 
 
 # ---------------------------------------------------------------- F1-F6
@@ -123,7 +123,7 @@ def test_routing_rules(k8s, docker, platform, rule, mutate, expect):
 
 def test_f1_default_strategy_passes(k8s):
     update_config(k8s["config"], lambda d: d["router_settings"].pop("routing_strategy"))
-    assert not messages(run(k8s), "F1")
+    assert not findings(run(k8s), "F1")
 
 
 # ---------------------------------------------------------------- O1-O3
@@ -147,7 +147,7 @@ def test_o1_o3_multi_worker_metrics(k8s):
 def test_o3_single_worker_needs_nothing(docker):
     docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--prometheus_metrics_port", remove=True)
     docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--num_workers", "1")
-    assert not messages(run(docker), "O3")
+    assert not findings(run(docker), "O3")
 
 
 def test_o2_slack(k8s, docker):
@@ -161,3 +161,460 @@ def test_o2_slack(k8s, docker):
 def test_o2_slack_without_webhook(k8s):
     set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", remove=True)
     assert any("without SLACK_WEBHOOK_URL" in m for m in messages(run(k8s), "O2"))
+
+
+# ------------------------------------------- O1-O3: what an operator reads and which inputs pass
+
+PROXY = "Deployment 'litellm-proxy' container 'proxy'"
+
+
+def test_o1_message_in_full(k8s):
+    update_config(k8s["config"], lambda d: d["litellm_settings"].pop("callbacks"))
+    assert messages(run(k8s), "O1") == [
+        "[O1] ConfigMap 'litellm-config' key 'config.yaml': found no 'prometheus' callback; required"
+        " litellm_settings.callbacks including 'prometheus'. Fix: add litellm_settings.callbacks: ['prometheus']"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("litellm_settings", "ok"),
+    [
+        ({"callbacks": "prometheus"}, True),  # one callback as a string
+        ({"success_callback": ["langfuse", "prometheus"]}, True),
+        ({"callbacks": ["langfuse"], "success_callback": "prometheus"}, True),
+        ({"callbacks": ["langfuse"]}, False),
+        ({"callbacks": "langfuse"}, False),
+        ({"callbacks": {"prometheus": True}}, False),  # not a list LiteLLM reads
+    ],
+)
+def test_o1_prometheus_as_a_callback_or_success_callback(k8s, litellm_settings, ok):
+    def edit(d):
+        d["litellm_settings"].pop("callbacks")
+        d["litellm_settings"].update(litellm_settings)
+
+    update_config(k8s["config"], edit)
+    assert (not findings(run(k8s), "O1")) == ok
+
+
+def test_o3_messages_in_full(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--prometheus_metrics_port", remove=True)
+    set_env(c, "PROMETHEUS_MULTIPROC_DIR", remove=True)
+    assert messages(run(k8s), "O3") == [
+        f"[O3] {PROXY}: found 4 workers and no --prometheus_metrics_port; required a separate metrics process."
+        " Fix: add --prometheus_metrics_port 9090 (keep it off public ingress)",
+        f"[O3] {PROXY}: found 4 workers and no PROMETHEUS_MULTIPROC_DIR; required PROMETHEUS_MULTIPROC_DIR on a"
+        " writable volume. Fix: set PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus_multiproc (emptyDir)",
+    ]
+
+
+def test_o3_metrics_port_from_the_environment_and_an_empty_dir_value(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--prometheus_metrics_port", remove=True)
+    set_env(c, "PROMETHEUS_METRICS_PORT", "9090")
+    assert not findings(run(k8s), "O3")
+    set_env(c, "PROMETHEUS_MULTIPROC_DIR", "")
+    assert [m.split(": found ")[1].split(";")[0] for m in messages(run(k8s), "O3")] == ["4 workers and no PROMETHEUS_MULTIPROC_DIR"]
+
+
+def test_o3_two_workers_need_it_and_unknowns_defer(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(set_arg(c["args"], "--num_workers", "2"), "--prometheus_metrics_port", remove=True)
+    assert [m.split(": found ")[1].split(";")[0] for m in messages(run(k8s), "O3")] == ["2 workers and no --prometheus_metrics_port"]
+    c["args"] = set_arg(c["args"], "--num_workers", UNKNOWN)
+    vs = run(k8s)
+    assert not messages(vs, "O3") and ["--num_workers" in v.message for v in deferred_for(vs, "O3")] == [True]
+    c["args"] = set_arg(set_arg(c["args"], "--num_workers", "4"), "--prometheus_metrics_port", UNKNOWN)
+    vs = run(k8s)
+    assert not messages(vs, "O3") and ["--prometheus_metrics_port / PROMETHEUS_MULTIPROC_DIR" in v.message for v in deferred_for(vs, "O3")] == [True]
+
+
+def test_o2_messages_in_full(k8s, docker):
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting_threshold"))
+    assert messages(run(k8s), "O2") == [
+        f"[O2] {PROXY}: found alerting_threshold nothing (not set) (LiteLLM default 600 s) with request_timeout 600 s:"
+        " slow responses would never alert; required 0 < alerting_threshold < 600 (seconds, the unit LiteLLM reads;"
+        " the seed's 1000 is not ms). Fix: set general_settings.alerting_threshold to e.g. 300"
+    ]
+    update_config(docker["proxy"], lambda d: d["general_settings"].pop("alerting"))
+    assert messages(run(docker), "O2") == [
+        "[O2] Container 'litellm-proxy': found SLACK_WEBHOOK_URL set but general_settings.alerting lacks 'slack';"
+        " required alerting: ['slack']. Fix: add general_settings.alerting: ['slack']"
+    ]
+
+
+def test_o2_slack_without_webhook_message_and_urn(k8s):
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", remove=True)
+    (v,) = [v for v in run(k8s) if v.rule_id == "O2"]
+    assert v.message == (
+        f"[O2] {PROXY}: found alerting ['slack'] without SLACK_WEBHOOK_URL; required the webhook from a Secret."
+        " Fix: add SLACK_WEBHOOK_URL (secretKeyRef) or remove 'slack' alerting"
+    )
+    assert v.urn == k8s["proxy"].urn
+
+
+@pytest.mark.parametrize(("threshold", "ok"), [(300, True), ("300", True), (599, True), (600, False), (0, False), (-5, False), ("soon", False)])
+def test_o2_threshold_must_be_a_positive_number_of_seconds_below_the_request_timeout(k8s, threshold, ok):
+    update_config(k8s["config"], lambda d: d["general_settings"].update(alerting_threshold=threshold))
+    assert (not findings(run(k8s), "O2")) == ok
+
+
+def test_o2_alerting_as_a_string_and_an_empty_webhook(k8s):
+    update_config(k8s["config"], lambda d: d["general_settings"].update(alerting="slack"))
+    assert not findings(run(k8s), "O2")
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", "")  # set but empty: nothing to alert to
+    assert not findings(run(k8s), "O2")
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", remove=True)
+    assert not findings(run(k8s), "O2")  # neither webhook nor slack alerting: O2 does not apply
+
+
+def test_o2_unknowns_defer(k8s):
+    k8s["config"].props["data"]["config.yaml"] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "O2") and [("general_settings.alerting" in v.message, v.urn) for v in deferred_for(vs, "O2")] == [(True, k8s["proxy"].urn)]
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", remove=True)
+    assert not findings(run(k8s), "O2")  # no webhook: nothing to wait for
+
+
+# ------------------------------------------- H1-H3: what an operator reads and which inputs pass
+
+
+def test_h1_messages_in_full(k8s, docker):
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", remove=True)
+    assert messages(run(k8s), "H1") == [
+        f"[H1] {PROXY}: found SEPARATE_HEALTH_APP nothing (not set); required SEPARATE_HEALTH_APP=1."
+        " Fix: set SEPARATE_HEALTH_APP=1 and SEPARATE_HEALTH_PORT=4001"
+    ]
+    set_envs(docker["proxy"].props, "SEPARATE_HEALTH_PORT", remove=True)
+    assert messages(run(docker), "H1") == [
+        "[H1] Container 'litellm-proxy': found no SEPARATE_HEALTH_PORT (image default 4001); required"
+        " SEPARATE_HEALTH_PORT set explicitly. Fix: set SEPARATE_HEALTH_PORT=4001"
+    ]
+
+
+@pytest.mark.parametrize(("value", "ok"), [("1", True), (" 1 ", True), ("true", False), ("0", False), ("", False)])
+def test_h1_only_1_turns_the_health_app_on(k8s, value, ok):
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", value)
+    assert (not findings(run(k8s), "H1")) == ok
+
+
+@pytest.mark.parametrize(
+    ("command", "ok"),
+    [(["litellm"], False), (["/usr/local/bin/python3", "-m", "litellm"], False), (["uvicorn"], False), (["gunicorn"], False),
+     (["python"], False), (["/docker-entrypoint.sh"], True), ([], True)],
+)  # fmt: skip
+def test_h1_entrypoint_override_by_any_server_binary(k8s, command, ok):
+    container(k8s["proxy"])["command"] = command
+    assert (not findings(run(k8s), "H1")) == ok
+
+
+def test_h1_entrypoint_override_message_names_the_knob_of_each_platform(k8s, docker):
+    container(k8s["proxy"])["command"] = ["litellm"]
+    (m,) = messages(run(k8s), "H1")
+    assert "found command 'litellm' replacing the image entrypoint" in m and "Fix: remove `command` and pass the proxy flags as args" in m
+    docker["proxy"].props["entrypoints"] = ["litellm"]
+    (m,) = messages(run(docker), "H1")
+    assert "found entrypoints 'litellm' replacing the image entrypoint" in m and "Fix: remove `entrypoints` and pass the proxy flags as command" in m
+
+
+def test_h1_unknowns_defer(k8s):
+    c = container(k8s["proxy"])
+    set_env(c, "SEPARATE_HEALTH_APP", UNKNOWN)
+    vs = run(k8s)
+    assert not messages(vs, "H1") and ["SEPARATE_HEALTH_APP" in v.message for v in deferred_for(vs, "H1")] == [True]
+    set_env(c, "SEPARATE_HEALTH_APP", "1")
+    set_env(c, "SEPARATE_HEALTH_PORT", UNKNOWN)
+    vs = run(k8s)
+    assert not messages(vs, "H1") and ["SEPARATE_HEALTH_PORT / the proxy port" in v.message for v in deferred_for(vs, "H1")] == [True]
+
+
+def test_h2_message_in_full(k8s):
+    container(k8s["proxy"])["livenessProbe"] = {"httpGet": {"path": "/health/liveliness", "port": 4000}, "timeoutSeconds": 5}
+    assert messages(run(k8s), "H2") == [
+        f"[H2] {PROXY}: found livenessProbe httpGet on port 4000 path '/health/liveliness'; required port 4001 path"
+        " /health/liveliness or /health/liveness. Fix: set livenessProbe.httpGet to port 4001 path /health/liveliness"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("probe", "ok"),
+    [
+        ({"httpGet": {"path": "/health/liveness", "port": 4001}}, True),
+        ({"httpGet": {"path": "/health/readiness", "port": 4001}}, False),  # readiness is not liveness
+        ({"exec": {"command": ["sh", "-c", "curl -fsS localhost:4001/health/liveliness"]}}, True),
+        ({"exec": {"command": ["curl", "http://[::1]:4000/health/liveliness"]}}, False),
+        ({"grpc": {"port": 4001}}, False),
+        ({"exec": {"command": "curl localhost:4001/health/liveliness"}}, False),  # not a list: no target
+        ({}, False),
+    ],
+)
+def test_h2_liveness_targets(k8s, probe, ok):
+    container(k8s["proxy"])["livenessProbe"] = dict(probe, timeoutSeconds=5)
+    assert (not findings(run(k8s), "H2")) == ok
+
+
+def test_h2_startup_probe_is_optional_but_judged_when_present(k8s):
+    c = container(k8s["proxy"])
+    c.pop("startupProbe", None)
+    assert not findings(run(k8s), "H2")
+    c["startupProbe"] = {"httpGet": {"path": "/health/readiness", "port": 4001}}
+    assert not findings(run(k8s), "H2")
+    c["startupProbe"] = {"httpGet": {"path": "/", "port": 4001}}
+    (m,) = messages(run(k8s), "H2")
+    assert "startupProbe httpGet on port 4001 path '/'" in m and "/health/liveliness or /health/liveness or /health/readiness" in m
+
+
+def test_h2_docker_message_in_full(docker):
+    docker["proxy"].props.pop("healthcheck")
+    assert messages(run(docker), "H2") == [
+        "[H2] Container 'litellm-proxy': found no healthcheck; required a healthcheck on port 4001. Fix: add healthcheck"
+        " tests ['CMD', 'curl', '-fsS', 'http://localhost:4001/health/liveliness']"
+    ]
+
+
+def test_h2_unknown_probe_or_test_defers(k8s, docker):
+    container(k8s["proxy"])["readinessProbe"] = {"httpGet": {"path": UNKNOWN, "port": 4001}}
+    vs = run(k8s)
+    assert not messages(vs, "H2") and ["readinessProbe port/path" in v.message for v in deferred_for(vs, "H2")] == [True]
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD", "curl", UNKNOWN]
+    vs = run(docker)
+    assert not messages(vs, "H2") and ["healthcheck.tests" in v.message for v in deferred_for(vs, "H2")] == [True]
+
+
+@pytest.mark.parametrize(("seconds", "ok"), [(5, True), ("5", True), (1, True), (6, False)])
+def test_h3_kubernetes_timeout_at_most_5_seconds(k8s, seconds, ok):
+    container(k8s["proxy"])["readinessProbe"]["timeoutSeconds"] = seconds
+    assert (not findings(run(k8s), "H3")) == ok
+
+
+@pytest.mark.parametrize(("timeout", "ok"), [("5s", True), ("2s", True), ("6s", False), ("1m", False), ("soon", False)])
+def test_h3_docker_timeout_at_most_5_seconds(docker, timeout, ok):
+    docker["proxy"].props["healthcheck"]["timeout"] = timeout
+    assert (not findings(run(docker), "H3")) == ok
+
+
+def test_h3_messages_and_deferrals(k8s, docker):
+    container(k8s["proxy"])["livenessProbe"]["timeoutSeconds"] = 10
+    assert messages(run(k8s), "H3") == [f"[H3] {PROXY}: found livenessProbe.timeoutSeconds 10; required ≤ 5. Fix: set livenessProbe.timeoutSeconds: 5"]
+    container(k8s["proxy"])["livenessProbe"]["timeoutSeconds"] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "H3") and ["livenessProbe.timeoutSeconds" in v.message for v in deferred_for(vs, "H3")] == [True]
+    docker["proxy"].props["healthcheck"]["timeout"] = "10s"
+    assert messages(run(docker), "H3") == ["[H3] Container 'litellm-proxy': found healthcheck.timeout '10s'; required ≤ 5s. Fix: set healthcheck timeout '5s'"]
+
+
+# ------------------------------------------- F1-F6: what an operator reads and which inputs pass
+
+CONFIG = "ConfigMap 'litellm-config' key 'config.yaml'"
+SEED_RETRIES = "AuthenticationErrorRetries: 0, ContentPolicyViolationErrorRetries: 0, TimeoutErrorRetries: 3, RateLimitErrorRetries: 3, InternalServerErrorRetries: 3"
+SEED_FAILS = (
+    "BadRequestErrorAllowedFails: 1000, AuthenticationErrorAllowedFails: 10, TimeoutErrorAllowedFails: 12,"
+    " RateLimitErrorAllowedFails: 10000, ContentPolicyViolationErrorAllowedFails: 15, InternalServerErrorAllowedFails: 20"
+)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d["router_settings"].update(routing_strategy="least-busy"),
+         "found router_settings.routing_strategy 'least-busy'; required 'simple-shuffle'. Fix: set router_settings.routing_strategy: simple-shuffle"),
+        (lambda d: d["router_settings"].pop("cooldown_time"),
+         "found cooldown_time not set (LiteLLM default 5); required cooldown_time: 30. Fix: set router_settings.cooldown_time: 30"),
+        (lambda d: d["router_settings"].update(allowed_fails=5),
+         "found router_settings.allowed_fails 5; required allowed_fails: 3. Fix: set router_settings.allowed_fails: 3"),
+        (lambda d: d["router_settings"].pop("retry_policy"),
+         f"found no router_settings.retry_policy; required router_settings.retry_policy with {SEED_RETRIES}. Fix: add router_settings.retry_policy: {{{SEED_RETRIES}}}"),
+        (lambda d: d["router_settings"].update(retry_policy=[1]),
+         f"found router_settings.retry_policy [1]; required a mapping. Fix: set {SEED_RETRIES}"),
+        (lambda d: d["router_settings"]["retry_policy"].update(AuthenticationErrorRetries=2),
+         "found router_settings.retry_policy.AuthenticationErrorRetries 2; required AuthenticationErrorRetries: 0. Fix: set router_settings.retry_policy.AuthenticationErrorRetries: 0"),
+        (lambda d: d["router_settings"].pop("allowed_fails_policy"),
+         f"found no router_settings.allowed_fails_policy; required router_settings.allowed_fails_policy with {SEED_FAILS}. Fix: add router_settings.allowed_fails_policy: {{{SEED_FAILS}}}"),
+        (lambda d: d["router_settings"].update(fallbacks=[{"gpt-4o": ["claude-3"]}]),
+         "found router_settings.fallbacks names model group 'claude-3' that is not in model_list; required fallbacks between existing model groups. Fix: add a model_list entry with model_name 'claude-3' or remove it from fallbacks"),
+        (lambda d: d["general_settings"].pop("max_in_flight_requests_per_worker"),
+         "found general_settings.max_in_flight_requests_per_worker nothing (not set); required a positive integer sized from the machine class. Fix: set general_settings.max_in_flight_requests_per_worker (measured in the load benchmark)"),
+    ],
+)  # fmt: skip
+def test_f_messages_in_full(k8s, edit, expected):
+    update_config(k8s["config"], edit)
+    (v,) = [v for v in run(k8s) if v.rule_id.startswith("F")]
+    assert v.message == f"[{v.rule_id}] {CONFIG}: {expected}"
+
+
+@pytest.mark.parametrize(("settings", "ok"), [
+    ({"allowed_fails": 3, "cooldown_time": 30}, True),
+    ({"allowed_fails": "3", "cooldown_time": "30"}, True),
+    ({"cooldown_time": 30}, True),  # allowed_fails: LiteLLM's default is already 3
+    ({"allowed_fails": 3}, False),  # cooldown_time: LiteLLM's default is 5
+    ({"allowed_fails": 4, "cooldown_time": 30}, False),
+    ({"allowed_fails": 3, "cooldown_time": 31}, False),
+])  # fmt: skip
+def test_f2_circuit_breaker_values(k8s, settings, ok):
+    def edit(d):
+        for key in ("allowed_fails", "cooldown_time"):
+            d["router_settings"].pop(key, None)
+        d["router_settings"].update(settings)
+
+    update_config(k8s["config"], edit)
+    assert (not findings(run(k8s), "F2")) == ok
+
+
+def test_f2_f3_litellm_settings_is_the_fallback_place(k8s):
+    def edit(d):
+        d["litellm_settings"]["cooldown_time"] = d["router_settings"].pop("cooldown_time")
+        d["litellm_settings"]["retry_policy"] = d["router_settings"].pop("retry_policy")
+
+    update_config(k8s["config"], edit)
+    assert not findings(run(k8s), "F2") and not findings(run(k8s), "F3")
+
+
+@pytest.mark.parametrize("key", ["AuthenticationErrorRetries", "ContentPolicyViolationErrorRetries", "TimeoutErrorRetries", "RateLimitErrorRetries", "InternalServerErrorRetries"])
+def test_f3_every_seed_retry_count_is_checked(k8s, key):
+    update_config(k8s["config"], lambda d: d["router_settings"]["retry_policy"].update({key: 1}))
+    (m,) = messages(run(k8s), "F3")
+    assert f"retry_policy.{key} 1;" in m
+
+
+@pytest.mark.parametrize(("key", "seed"), [("BadRequestErrorAllowedFails", 1000), ("AuthenticationErrorAllowedFails", 10), ("TimeoutErrorAllowedFails", 12),
+                                           ("RateLimitErrorAllowedFails", 10000), ("ContentPolicyViolationErrorAllowedFails", 15), ("InternalServerErrorAllowedFails", 20)])  # fmt: skip
+def test_f4_every_seed_allowed_fails_value_is_checked(k8s, key, seed):
+    update_config(k8s["config"], lambda d: d["router_settings"]["allowed_fails_policy"].update({key: seed + 1}))
+    (m,) = messages(run(k8s), "F4")
+    assert f"allowed_fails_policy.{key} {seed + 1};" in m and f"required {key}: {seed}." in m
+    update_config(k8s["config"], lambda d: d["router_settings"]["allowed_fails_policy"].update({key: str(seed)}))
+    assert not findings(run(k8s), "F4")
+
+
+@pytest.mark.parametrize(("fallbacks", "missing"), [
+    ({"gpt-4o": "nope"}, ["'nope'"]),  # one target, not a list; the mapping form
+    ([{"nope": ["gpt-4o"]}], ["'nope'"]),  # the group itself must exist
+    ([{"gpt-4o": ["gpt-4o-mini"]}, "junk"], []),
+])  # fmt: skip
+def test_f5_fallback_forms(k8s, fallbacks, missing):
+    update_config(k8s["config"], lambda d: d["router_settings"].update(fallbacks=fallbacks))
+    assert [m.split("names model group ")[1].split(" that")[0] for m in messages(run(k8s), "F5")] == missing
+
+
+@pytest.mark.parametrize("section", ["router_settings", "litellm_settings"])
+@pytest.mark.parametrize("key", ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks"])
+def test_f5_every_fallback_list_is_checked(k8s, section, key):
+    update_config(k8s["config"], lambda d: d.setdefault(section, {}).update({key: [{"gpt-4o": ["ghost"]}]}))
+    assert [m for m in messages(run(k8s), "F5") if f"found {section}.{key} names model group 'ghost'" in m]
+
+
+def test_f5_wildcard_model_group_accepts_any_name(k8s):
+    def edit(d):
+        d["model_list"].append({"model_name": "openai/*", "litellm_params": {"model": "openai/*"}})
+        d["router_settings"]["fallbacks"] = [{"gpt-4o": ["anything"]}]
+
+    update_config(k8s["config"], edit)
+    assert not findings(run(k8s), "F5")
+
+
+@pytest.mark.parametrize(("value", "ok"), [(50, True), ("50", True), (1, True), (0, False), (-1, False), (2.5, False), ("many", False)])
+def test_f6_admission_cap_must_be_a_positive_integer(k8s, value, ok):
+    update_config(k8s["config"], lambda d: d["general_settings"].update(max_in_flight_requests_per_worker=value))
+    assert (not findings(run(k8s), "F6")) == ok
+
+
+def test_h_deferrals_in_full_name_the_value_and_the_workload(k8s, docker):
+    def deferred_messages(st, rule):
+        return [(v.message, v.urn) for v in deferred_for(run(st), rule)]
+
+    urn = k8s["proxy"].urn
+    c = container(k8s["proxy"])
+    set_env(c, "SEPARATE_HEALTH_APP", UNKNOWN)
+    assert deferred_messages(k8s, "H1") == [
+        (f"[H1] deferred: value unknown until apply: SEPARATE_HEALTH_APP (value unknown until apply) of {PROXY} (policy litellm-h1-separate-health-app)", urn)
+    ]
+    set_env(c, "SEPARATE_HEALTH_APP", "1")
+    set_env(c, "SEPARATE_HEALTH_PORT", UNKNOWN)
+    assert deferred_messages(k8s, "H1") == [
+        (f"[H1] deferred: value unknown until apply: SEPARATE_HEALTH_PORT / the proxy port of {PROXY} (policy litellm-h1-separate-health-app)", urn)
+    ]
+    assert deferred_messages(k8s, "H2") == [
+        (f"[H2] deferred: value unknown until apply: the health app port of {PROXY} (policy litellm-h2-probes-on-health-port)", urn)
+    ]
+    set_env(c, "SEPARATE_HEALTH_PORT", "4001")
+    c["readinessProbe"] = {"httpGet": {"path": UNKNOWN, "port": 4001}}
+    assert deferred_messages(k8s, "H2") == [
+        (f"[H2] deferred: value unknown until apply: readinessProbe port/path of {PROXY} (policy litellm-h2-probes-on-health-port)", urn)
+    ]
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD", UNKNOWN]
+    assert deferred_messages(docker, "H2") == [
+        ("[H2] deferred: value unknown until apply: healthcheck.tests of Container 'litellm-proxy' (policy litellm-h2-probes-on-health-port)", docker["proxy"].urn)
+    ]
+
+
+def test_h1_equal_port_message_in_full(k8s):
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_PORT", "4000")
+    assert [(v.message, v.urn) for v in run(k8s) if v.rule_id == "H1"] == [
+        (f"[H1] {PROXY}: found SEPARATE_HEALTH_PORT '4000' equal to the proxy port; required a separate port. Fix: set SEPARATE_HEALTH_PORT=4001", k8s["proxy"].urn)
+    ]
+
+
+def test_h2_docker_healthcheck_without_tests_and_findings_point_at_the_proxy(docker, k8s):
+    docker["proxy"].props["healthcheck"].pop("tests")
+    assert [(v.message.split(": found ")[1].split(";")[0], v.urn) for v in run(docker) if v.rule_id == "H2"] == [("no healthcheck", docker["proxy"].urn)]
+    container(k8s["proxy"])["livenessProbe"] = {"tcpSocket": {"port": "health"}, "timeoutSeconds": 5}
+    assert [(v.message.split(": found ")[1].split(";")[0], v.urn) for v in run(k8s) if v.rule_id == "H2"] == [
+        ("livenessProbe tcpSocket on port 4001 path nothing (not set)", k8s["proxy"].urn)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("probe", "found"),
+    [
+        ({"grpc": {"port": "health"}}, "livenessProbe grpc on port 4001 path nothing (not set)"),
+        ({"tcpSocket": {"port": "nope"}}, "livenessProbe tcpSocket on port nothing (not set) path nothing (not set)"),
+        ({"httpGet": {"path": "/health/liveliness", "port": "health"}}, None),
+        ({"exec": {"command": ["check", "/health/liveliness"]}}, "livenessProbe exec on port nothing (not set) path '/health/liveliness'"),
+        ({"exec": {"command": ["check"]}}, "livenessProbe exec on port nothing (not set) path nothing (not set)"),
+    ],
+)
+def test_h2_named_ports_and_targets_without_a_port(k8s, probe, found):
+    container(k8s["proxy"])["livenessProbe"] = dict(probe, timeoutSeconds=5)
+    assert [m.split(": found ")[1].split(";")[0] for m in messages(run(k8s), "H2")] == ([found] if found else [])
+
+
+def test_h2_a_named_port_with_unknown_ports_defers(k8s):
+    c = container(k8s["proxy"])
+    c["ports"] = [UNKNOWN]
+    c["livenessProbe"] = {"tcpSocket": {"port": "health"}, "timeoutSeconds": 5}
+    vs = run(k8s)
+    assert not messages(vs, "H2") and any("livenessProbe port/path" in v.message for v in deferred_for(vs, "H2"))
+
+
+def test_o2_threshold_of_one_second_is_positive(k8s):
+    update_config(k8s["config"], lambda d: d["general_settings"].update(alerting_threshold=1))
+    assert not findings(run(k8s), "O2")
+
+
+def test_o2_deferrals_in_full(k8s):
+    def edit(d):
+        d["litellm_settings"].pop("request_timeout")
+
+    update_config(k8s["config"], edit)
+    set_env(container(k8s["proxy"]), "REQUEST_TIMEOUT", UNKNOWN)
+    assert [(v.message, v.urn) for v in deferred_for(run(k8s), "O2")] == [
+        (f"[O2] deferred: value unknown until apply: request_timeout of {PROXY} (policy litellm-o2-slack-alerting)", k8s["proxy"].urn)
+    ]
+    set_env(container(k8s["proxy"]), "REQUEST_TIMEOUT", "600")
+    c = container(k8s["proxy"])
+    set_env(c, "SLACK_WEBHOOK_URL", remove=True)
+    c["env"].append(UNKNOWN)  # an env entry computed at apply: the webhook may be in it
+    vs = run(k8s)
+    assert not messages(vs, "O2")
+    assert [(v.message, v.urn) for v in deferred_for(vs, "O2")] == [
+        (f"[O2] deferred: value unknown until apply: SLACK_WEBHOOK_URL of {PROXY} (policy litellm-o2-slack-alerting)", k8s["proxy"].urn)
+    ]
+
+
+def test_o3_deferral_in_full(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--num_workers", UNKNOWN)
+    assert [v.message for v in deferred_for(run(k8s), "O3")] == [
+        f"[O3] deferred: value unknown until apply: --num_workers of {PROXY} (policy litellm-o3-separate-metrics-process)"
+    ]

@@ -1,7 +1,7 @@
 """N1-N4: platform."""
 
 import pytest
-from .policy_fixtures import T_DEPLOY, R, container, messages, pod, run
+from .policy_fixtures import R, T_DEPLOY, container, findings, messages, pod, run
 
 from litellm_policies import UNKNOWN
 
@@ -22,7 +22,7 @@ def test_n1_datastore_service_exposed(k8s, svc_type):
 
 def test_n1_public_proxy_service_is_fine(k8s):
     k8s["proxy_svc"].props["spec"]["type"] = "LoadBalancer"
-    assert not messages(run(k8s), "N1")
+    assert not findings(run(k8s), "N1")
 
 
 def test_n1_missing_network_policy(k8s):
@@ -69,7 +69,7 @@ def test_n1_host_network(k8s):
 
 def test_n1_docker_ports(docker):
     docker["postgres"].props["ports"] = [{"internal": 5432, "external": 5435, "ip": "127.0.0.1"}]
-    assert not messages(run(docker), "N1")
+    assert not findings(run(docker), "N1")
     docker["postgres"].props["ports"] = [{"internal": 5432, "external": 5435}]
     m = messages(run(docker), "N1")
     assert len(m) == 1 and "published on 0.0.0.0" in m[0]
@@ -117,7 +117,7 @@ def test_n2_postgres_image_tags(k8s, image, ok):
 )
 def test_n2_litellm_image_tags(docker, image, ok):
     docker["proxy"].props["image"] = image
-    assert (not messages(run(docker), "N2")) == ok
+    assert (not findings(run(docker), "N2")) == ok
 
 
 @pytest.mark.parametrize("image", ["ghcr.io/berriai/litellm:v1.82.7-stable", "ghcr.io/berriai/litellm:main-v1.82.8", "berriai/litellm:1.82.7@sha256:" + "b" * 64])
@@ -136,7 +136,7 @@ def test_n2_compromised_pip_install_and_build_arg(k8s):
 
 def test_n2_unrelated_images_skipped(k8s):
     k8s["nginx"] = R(T_DEPLOY, "nginx", {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}}})
-    assert not messages(run(k8s), "N2")
+    assert not findings(run(k8s), "N2")
 
 
 def test_n2_image_from_remote_image_resource(docker):
@@ -177,7 +177,7 @@ def test_n3_k8s(k8s, workload, change, expect):
 
 def test_n3_pod_level_non_root_is_enough(k8s):
     container(k8s["proxy"])["securityContext"].pop("runAsNonRoot")
-    assert not messages(run(k8s), "N3")
+    assert not findings(run(k8s), "N3")
 
 
 @pytest.mark.parametrize("user", [None, "root", "0", "0:0"])
@@ -211,7 +211,7 @@ def test_n4_hpa_min_replicas(k8s):
     m = messages(run(k8s), "N4")
     assert len(m) == 1 and "minReplicas 1" in m[0]
     k8s["hpa"].props["spec"]["minReplicas"] = 2
-    assert not messages(run(k8s), "N4")
+    assert not findings(run(k8s), "N4")
 
 
 def test_n4_pdb_missing_or_useless(k8s):
@@ -220,7 +220,7 @@ def test_n4_pdb_missing_or_useless(k8s):
     k8s["pdb"].props["spec"] = {"selector": {"matchLabels": {"app": "litellm-proxy"}}, "maxUnavailable": 2}
     assert any("maxUnavailable 2" in m for m in messages(run(k8s), "N4"))
     k8s["pdb"].props["spec"] = {"selector": {"matchLabels": {"app": "litellm-proxy"}}, "maxUnavailable": "25%"}
-    assert not messages(run(k8s), "N4")
+    assert not findings(run(k8s), "N4")
 
 
 def test_n4_docker_single_container_advisory_in_dev(docker):
@@ -237,4 +237,4 @@ def test_n1_docker_default_bridge(docker):
     m = messages(run(docker), "N1")
     assert len(m) == 1 and "default bridge network" in m[0]
     docker["postgres"].props["networkMode"] = "litellm-net"
-    assert not messages(run(docker), "N1")
+    assert not findings(run(docker), "N1")

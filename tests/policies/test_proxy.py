@@ -1,7 +1,7 @@
 """P1-P10: the proxy process."""
 
 import pytest
-from .policy_fixtures import container, k8s_stack, messages, pod, run, set_arg, set_env, set_envs, update_config
+from .policy_fixtures import container, findings, k8s_stack, messages, pod, run, set_arg, set_env, set_envs, update_config
 
 from litellm_policies import UNKNOWN
 
@@ -30,7 +30,7 @@ def test_p1_num_workers_env_and_docker_cpus(k8s, docker):
     c = container(k8s["proxy"])
     c["args"] = set_arg(c["args"], "--num_workers", remove=True)
     set_env(c, "NUM_WORKERS", "4")
-    assert not messages(run(k8s), "P1")
+    assert not findings(run(k8s), "P1")
     set_env(c, "NUM_WORKERS", remove=True)  # LiteLLM default: 1 worker
     assert any("found 1 workers" in m for m in messages(run(k8s), "P1"))
     docker["proxy"].props["cpus"] = "4"
@@ -52,7 +52,7 @@ def test_p2_process_manager(k8s, docker):
     c["args"] = set_arg(c["args"], "--run_gunicorn", remove=True)
     docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--run_gunicorn", remove=True)
     for st in (k8s, docker):  # uvicorn's multi-worker supervisor is a process manager too
-        assert not messages(run(st), "P2")
+        assert not findings(run(st), "P2")
     c["args"] = set_arg(c["args"], "--num_workers", "1")
     docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--num_workers", "1")
     for st in (k8s, docker):
@@ -65,7 +65,7 @@ def test_p3_recycling(k8s):
     c["args"] = set_arg(c["args"], "--max_requests_before_restart", "5000")
     assert any("--max_requests_before_restart '5000'" in m for m in messages(run(k8s), "P3"))
     c["args"] = set_arg(c["args"], "--max_requests_before_restart", remove=True)
-    assert not messages(run(k8s), "P3")  # the env var carries it
+    assert not findings(run(k8s), "P3")  # the env var carries it
     set_env(c, "MAX_REQUESTS_BEFORE_RESTART", remove=True)
     assert any("no worker recycling" in m for m in messages(run(k8s), "P3"))
 
@@ -138,7 +138,7 @@ def test_p9_drain_endpoint_and_token(k8s):
 
 
 def test_p9_drain_not_required_on_docker(docker):
-    assert not messages(run(docker), "P9")
+    assert not findings(run(docker), "P9")
 
 
 # ---------------------------------------------------------------- P5
@@ -184,7 +184,7 @@ def test_p6_config_verbose_and_json(k8s):
 
 def test_p6_json_logs_from_config_or_env(k8s):
     update_config(k8s["config"], lambda d: d["litellm_settings"].pop("json_logs"))
-    assert not messages(run(k8s), "P6")  # JSON_LOGS=true still set
+    assert not findings(run(k8s), "P6")  # JSON_LOGS=true still set
     set_env(container(k8s["proxy"]), "JSON_LOGS", remove=True)
     assert any("no JSON logs" in m for m in messages(run(k8s), "P6"))
 
@@ -222,7 +222,7 @@ def test_p8_no_recycling_no_violation(docker):
     cmd = set_arg(docker["proxy"].props["command"], "--max_requests_before_restart", remove=True)
     docker["proxy"].props["command"] = set_arg(cmd, "--max_requests_before_restart_jitter", remove=True)
     set_envs(docker["proxy"].props, "MAX_REQUESTS_BEFORE_RESTART", remove=True)
-    assert not messages(run(docker), "P8")
+    assert not findings(run(docker), "P8")
 
 
 # ---------------------------------------------------------------- P10
@@ -257,7 +257,7 @@ def test_p10_config_dir_mount_and_config_file_path_env(k8s):
     c["args"] = set_arg(c["args"], "--config", remove=True)
     set_env(c, "CONFIG_FILE_PATH", "/etc/litellm/config.yaml")
     c["volumeMounts"][0] = {"name": "config", "mountPath": "/etc/litellm"}
-    assert not messages(run(k8s), "P10")
+    assert not findings(run(k8s), "P10")
     # the D1 check of the proxy's own config runs on the ConfigMap it mounts
     update_config(k8s["config"], lambda d: d["general_settings"].update(database_connection_pool_limit=99))
     assert messages(run(k8s), "D1")

@@ -6,6 +6,7 @@ from .policy_fixtures import (
     T_SECRET,
     R,
     container,
+    findings,
     messages,
     run,
     set_env,
@@ -30,8 +31,8 @@ def deferred_for(vs, rule_id):
 
 
 def test_s1_compliant_k8s_and_docker(k8s, docker):
-    assert not messages(run(k8s), "S1")
-    assert not messages(run(docker), "S1")
+    assert not findings(run(k8s), "S1")
+    assert not findings(run(docker), "S1")
 
 
 def test_s1_salt_resource_unprotected_is_refused_before_the_step(k8s):
@@ -65,7 +66,7 @@ def test_s1_traces_salt_key_to_unconventionally_named_generator(k8s):
 
 def test_s1_traced_generator_protected_passes(k8s):
     _separate_salt_secret(k8s, "k1", protect=True)
-    assert not messages(run(k8s), "S1")
+    assert not findings(run(k8s), "S1")
 
 
 def test_s1_ambiguous_generators_must_all_be_protected(k8s):
@@ -83,7 +84,7 @@ def test_s1_ambiguous_generators_must_all_be_protected(k8s):
 def test_s1_adopted_salt_key_from_secret_config_passes(k8s):
     _separate_salt_secret(k8s, deps=False)
     k8s.pop("gen")
-    assert not messages(run(k8s), "S1")
+    assert not findings(run(k8s), "S1")
 
 
 def test_s1_missing_salt_key(k8s):
@@ -136,7 +137,7 @@ def test_s2_password_of_32_default_chars_is_below_32_bytes(k8s):
 def test_s2_long_alphanumeric_password_passes(k8s):
     salt = k8s["random_salt"]
     salt.type, salt.props = T_RPW, {"length": 44, "special": False}
-    assert not messages(run(k8s), "S2")
+    assert not findings(run(k8s), "S2")
 
 
 def test_s2_short_adopted_salt_key(k8s):
@@ -201,7 +202,7 @@ def test_s4_database_url_referencing_secret_env_passes(k8s):
     c = container(k8s["migrate"])
     set_env(c, "DB_PASSWORD", value_from={"secretKeyRef": {"name": "litellm-secrets", "key": "postgres-password"}})
     set_env(c, "DATABASE_URL", "postgresql://litellm:$(DB_PASSWORD)@postgres:5432/litellm")
-    assert not messages(run(k8s), "S4")
+    assert not findings(run(k8s), "S4")
 
 
 def test_s4_unknown_literal_is_still_plaintext(k8s):
@@ -305,7 +306,7 @@ def test_s6_key_from_envfrom_secret_passes(k8s):
     update_config(k8s["config"], add)
     k8s["provider_keys"] = R(T_SECRET, "provider-keys", {"metadata": {"name": "provider-keys", "namespace": "litellm"}, "stringData": {"ANTHROPIC_API_KEY": "a" * 40}})
     container(k8s["proxy"])["envFrom"] = [{"secretRef": {"name": "provider-keys"}}]
-    assert not messages(run(k8s), "S6")
+    assert not findings(run(k8s), "S6")
 
 
 def test_s6_docker_empty_key(docker):
