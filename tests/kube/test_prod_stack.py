@@ -82,11 +82,15 @@ def test_job_completed_then_proxy_reached_its_replicas_with_pdb_and_hpa(deployed
     pods = [p for p in cluster.get(NAMESPACE, "pods") if p["metadata"]["name"].startswith(deployment["metadata"]["name"])]
     assert len(pods) == 3 and all(p["metadata"]["creationTimestamp"] >= finished for p in pods)
     (pdb,) = cluster.get(NAMESPACE, "poddisruptionbudgets")
-    assert pdb["status"]["currentHealthy"] == 3
+    assert pdb["status"]["expectedPods"] == pdb["status"]["currentHealthy"] == 3  # its selector matches the pods
+    assert pdb["status"]["disruptionsAllowed"] >= 1  # a node drain can proceed
     (hpa,) = cluster.get(NAMESPACE, "horizontalpodautoscalers")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 6)
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    (postgres,) = cluster.get(NAMESPACE, "statefulsets")
+    assert postgres["status"].get("readyReplicas") == 1
     (claim,) = cluster.get(NAMESPACE, "persistentvolumeclaims")
-    assert claim["status"]["phase"] == "Bound"
+    assert claim["status"]["phase"] == "Bound" and claim["spec"]["resources"]["requests"]["storage"] == "50Gi"
 
 
 def test_no_perpetual_diff_after_up_and_after_refresh(deployed: Deployed) -> None:
