@@ -21,7 +21,9 @@ from .conftest import Cluster
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine]
 
-NAMESPACE = "litellm"
+#: Not the prod stack's own "litellm": test_prod_manifests.py applies its objects there on the
+#: same session cluster, and the engine would meet them as existing objects.
+NAMESPACE = "lg-engine"
 API_KEYS = {"openaiApiKey": "sk-test-" + secrets.token_hex(12), "anthropicApiKey": "sk-ant-test-" + secrets.token_hex(12)}
 #: What holds data or a secret data depends on: none of these may ever be replaced or deleted by
 #: an update (the Postgres StatefulSet owns its claim; the salt key encrypts stored credentials).
@@ -49,7 +51,9 @@ class Deployed:
 @pytest.fixture(scope="module")
 def deployed(cluster: Cluster, tmp_path_factory) -> Iterator[Deployed]:
     require_plugins("random", "kubernetes")
-    project = Project.copy(tmp_path_factory.mktemp("prod-stack"), "prod", "Pulumi.prod.yaml")
+    project = Project.copy(
+        tmp_path_factory.mktemp("prod-stack"), "prod", "Pulumi.prod.yaml", kubernetes={"namespace": NAMESPACE, "postgresStorageGib": 50}
+    )
     project.env["KUBECONFIG"] = str(cluster.dir / "admin.kubeconfig")
     for key, value in API_KEYS.items():
         project.set_secret(key, value)
