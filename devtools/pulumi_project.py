@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,7 @@ class Project:
     dir: Path
     stack: str
     env: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds of the runs made with `timed`
 
     @classmethod
     def copy(cls, tmp: Path, stack: str, stack_file: str, **config_changes) -> "Project":
@@ -102,6 +104,18 @@ class Project:
         if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
         return result
+
+    def timed(self, name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        """`run`, recording its duration under `name` in `timings`."""
+        start = time.monotonic()
+        result = self.run(*args, **kwargs)
+        self.timings[name] = round(time.monotonic() - start, 1)
+        return result
+
+    def remove_everything(self) -> None:
+        """A deliberate full removal, protected resources included (a test's teardown)."""
+        self.run("state", "unprotect", "--all", "--yes", check=False)
+        self.run("destroy", "--yes", "--skip-preview", check=False, timeout=900)
 
     @contextlib.contextmanager
     def edited(self, path: str, *replacements: tuple[str, str]) -> Iterator[None]:

@@ -13,7 +13,6 @@ import json
 import re
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,10 +33,9 @@ RANDOM_TYPE = "random:index/randomPassword:RandomPassword"
 class Deployed:
     """The deployed stack and what the tests learn along the way."""
 
-    def __init__(self, project: Project, prefix: str, timings: dict[str, float]):
+    def __init__(self, project: Project, prefix: str):
         self.project = project
         self.prefix = prefix
-        self.timings = timings
 
     def outputs(self) -> dict:
         return self.project.outputs()
@@ -62,13 +60,6 @@ def shown(value: object) -> str:
     return text
 
 
-def timed(timings: dict[str, float], name: str, project: Project, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    start = time.monotonic()
-    result = project.run(*args, **kwargs)
-    timings[name] = round(time.monotonic() - start, 1)
-    return result
-
-
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory) -> Iterator[Deployed]:
     require_plugins("random", "docker")
@@ -78,14 +69,12 @@ def deployed(tmp_path_factory) -> Iterator[Deployed]:
         docker={"proxyPort": free_port(), "healthPort": free_port()},
     )  # fmt: skip
     project.set_secret("mockApiKey", MOCK_KEY)
-    me = Deployed(project, f"lg-{stack}-", {})
+    me = Deployed(project, f"lg-{stack}-")
     try:
         yield me
     finally:
-        print(f"[e2e dev stack] timings (s): {me.timings}")
-        # A deliberate full removal, whatever the tests left: protected resources included.
-        project.run("state", "unprotect", "--all", "--yes", check=False)
-        project.run("destroy", "--yes", "--skip-preview", check=False, timeout=900)
+        print(f"[e2e dev stack] timings (s): {project.timings}")
+        project.remove_everything()  # whatever the tests left
         for name in names_with_prefix("ps", me.prefix):
             docker("rm", "-f", name, check=False)
         for name in names_with_prefix("volume", me.prefix):
@@ -96,10 +85,10 @@ def deployed(tmp_path_factory) -> Iterator[Deployed]:
 
 def test_preview_with_the_pack_passes_then_up_creates_healthy_containers(deployed: Deployed) -> None:
     project = deployed.project
-    preview = timed(deployed.timings, "preview", project, "preview", "--diff=false", *project.with_pack("dev"), timeout=600)
+    preview = project.timed("preview", "preview", "--diff=false", *project.with_pack("dev"), timeout=600)
     assert "litellm-gateway-hardening" in preview.stdout, preview.stdout[-3000:]
     assert not re.search(r"\bmandatory\b.*\bviolat", preview.stdout.lower().split("policies:")[-1]), preview.stdout[-3000:]
-    timed(deployed.timings, "up", project, "up", "--yes", *project.with_pack("dev"), timeout=1500)
+    project.timed("up", "up", "--yes", *project.with_pack("dev"), timeout=1500)
     for name in ("postgres", "redis", "proxy", "mock-upstream"):
         state = inspect(deployed.prefix + name)["State"]
         assert state["Running"] and state["Health"]["Status"] == "healthy", (name, state)
@@ -108,10 +97,10 @@ def test_preview_with_the_pack_passes_then_up_creates_healthy_containers(deploye
 
 def test_no_perpetual_diff_after_up_and_after_refresh(deployed: Deployed) -> None:
     project = deployed.project
-    timed(deployed.timings, "preview-no-changes", project, "preview", "--expect-no-changes", "--diff", timeout=600)
-    timed(deployed.timings, "refresh", project, "refresh", "--yes", "--skip-preview", timeout=600)
+    project.timed("preview-no-changes", "preview", "--expect-no-changes", "--diff", timeout=600)
+    project.timed("refresh", "refresh", "--yes", "--skip-preview", timeout=600)
     project.run("preview", "--expect-no-changes", "--diff", timeout=600)
-    timed(deployed.timings, "second-up", project, "up", "--yes", "--expect-no-changes", *project.with_pack("dev"), timeout=900)
+    project.timed("second-up", "up", "--yes", "--expect-no-changes", *project.with_pack("dev"), timeout=900)
 
 
 def test_ops_check_and_probe_pass_on_the_stack_outputs(deployed: Deployed) -> None:
@@ -173,7 +162,7 @@ def test_s1_pack_refuses_removing_protect_and_replacing_in_one_update(deployed: 
 
 def test_destroy_keeps_what_readme_says_and_nothing_else(deployed: Deployed) -> None:
     project = deployed.project
-    timed(deployed.timings, "destroy", project, "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
+    project.timed("destroy", "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
     assert names_with_prefix("ps", deployed.prefix) == []
     assert names_with_prefix("network", deployed.prefix) == []
     assert names_with_prefix("volume", deployed.prefix) == [deployed.prefix + "postgres-data"]  # D6

@@ -34,6 +34,12 @@ class Cluster:
     def get(self, namespace: str, *what: str) -> list[dict]:
         return json.loads(self.kubectl("get", "-n", namespace, ",".join(what), "-o", "json").stdout)["items"]
 
+    def delete_namespace(self, name: str) -> None:
+        """Frees what a test deployed: the simulated node has 64 CPUs, and a prod stack's pods
+        request 15 of them, so tests that leave theirs running starve the next ones (seen: a
+        proxy pod Pending and `pulumi up` waiting for it)."""
+        self.kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=180s", timeout=240)
+
     def volume(self, name: str, gib: int) -> None:
         """A PersistentVolume for a volumeClaimTemplate (the control plane has no provisioner)."""
         manifest = {

@@ -13,6 +13,7 @@ review (ops render) matching the live ones.
 
 import base64
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -41,7 +42,7 @@ def proxy_container(obj: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def prod(cluster: Cluster, tmp_path_factory) -> list[render.Manifest]:
+def prod(cluster: Cluster, tmp_path_factory) -> Iterator[list[render.Manifest]]:
     """The prod stack applied as the engine would order it: the proxy Deployment (and its HPA)
     only after the migration Job has completed, since the program makes it depend on the Job."""
     found = render.render("prod")
@@ -56,7 +57,8 @@ def prod(cluster: Cluster, tmp_path_factory) -> list[render.Manifest]:
     for m in found:
         if m.kind in ("Deployment", "StatefulSet"):
             cluster.kubectl("rollout", "status", "-n", NAMESPACE, f"{m.kind.lower()}/{m.name}", "--timeout=120s")
-    return found
+    yield found
+    cluster.delete_namespace(NAMESPACE)
 
 
 def test_every_prod_object_passes_strict_server_side_validation(cluster, tmp_path):
@@ -141,16 +143,18 @@ def test_d2_scaling_changes_postgres_max_connections_in_the_same_update(cluster,
     where = {"kubernetes": {"namespace": namespace, "postgresStorageGib": 50}}
     cluster.volume(f"lg-test-{namespace}", 50)
     before = render.render("prod", where)
-    apply_rendered(cluster, before, tmp_path / "before")
-    after = render.render("prod", {**where, **change})
-    changed = {m.kind for m in after if m.body != next((b.body for b in before if b.file.split("-", 1)[1] == m.file.split("-", 1)[1]), None)}
-    assert {"StatefulSet", "Deployment"} <= changed  # one render carries both sides of the budget
-    apply_rendered(cluster, after, tmp_path / "after")
-
-    (postgres,) = cluster.get(namespace, "statefulsets")
+    try:
+        apply_rendered(cluster, before, tmp_path / "before")
+        after = render.render("prod", {**where, **change})
+        changed = {m.kind for m in after if m.body != next((b.body for b in before if b.file.split("-", 1)[1] == m.file.split("-", 1)[1]), None)}
+        assert {"StatefulSet", "Deployment"} <= changed  # one render carries both sides of the budget
+        apply_rendered(cluster, after, tmp_path / "after")
+        (postgres,) = cluster.get(namespace, "statefulsets")
+        proxy = next(d for d in cluster.get(namespace, "deployments") if "proxy" in d["metadata"]["name"])
+    finally:
+        cluster.delete_namespace(namespace)
     args = postgres["spec"]["template"]["spec"]["containers"][0]["args"]
     max_connections = int(next(a for a in args if a.startswith("max_connections=")).split("=")[1])
-    proxy = next(d for d in cluster.get(namespace, "deployments") if "proxy" in d["metadata"]["name"])
     live_args = proxy_container(proxy)["args"]
     assert int(live_args[live_args.index("--num_workers") + 1]) == workers
     assert max_connections == 10 * workers * instances + 10  # D1 pool × P1 workers × instances + D2 headroom
@@ -167,4 +171,5 @@ def test_d6_the_postgres_claim_outlives_its_statefulset(cluster, tmp_path):
     cluster.kubectl("delete", "-n", namespace, f"statefulset/{statefulset.name}", "--wait=true", "--timeout=120s")
     assert cluster.get(namespace, "statefulsets") == []
     (claim,) = cluster.get(namespace, "persistentvolumeclaims")
+    cluster.delete_namespace(namespace)
     assert claim["metadata"]["name"] == f"data-{statefulset.name}-0" and claim["status"]["phase"] == "Bound"

@@ -10,7 +10,6 @@ import base64
 import json
 import re
 import secrets
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -34,13 +33,6 @@ class Deployed:
     def __init__(self, project: Project, cluster: Cluster):
         self.project = project
         self.cluster = cluster
-        self.timings: dict[str, float] = {}
-
-    def timed(self, name: str, *args: str, **kwargs):
-        start = time.monotonic()
-        result = self.project.run(*args, **kwargs)
-        self.timings[name] = round(time.monotonic() - start, 1)
-        return result
 
     def steps(self, *args: str) -> list[tuple[str, str]]:
         """(op, resource name) of every step a preview plans, from the engine's JSON."""
@@ -62,17 +54,16 @@ def deployed(cluster: Cluster, tmp_path_factory) -> Iterator[Deployed]:
     try:
         yield me
     finally:
-        print(f"[prod stack through the engine] timings (s): {me.timings}")
-        project.run("state", "unprotect", "--all", "--yes", check=False)
-        project.run("destroy", "--yes", "--skip-preview", check=False, timeout=900)
-        cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false", check=False)
+        print(f"[prod stack through the engine] timings (s): {project.timings}")
+        project.remove_everything()
+        cluster.delete_namespace(NAMESPACE)
 
 
 def test_preview_with_the_pack_then_up(deployed: Deployed) -> None:
     pack = deployed.project.with_pack("prod")
-    preview = deployed.timed("preview", "preview", "--diff=false", *pack, timeout=600)
+    preview = deployed.project.timed("preview", "preview", "--diff=false", *pack, timeout=600)
     assert "litellm-gateway-hardening" in preview.stdout, preview.stdout[-3000:]
-    deployed.timed("up", "up", "--yes", *pack, timeout=1200)
+    deployed.project.timed("up", "up", "--yes", *pack, timeout=1200)
 
 
 def test_job_completed_then_proxy_reached_its_replicas_with_pdb_and_hpa(deployed: Deployed) -> None:
@@ -98,8 +89,8 @@ def test_job_completed_then_proxy_reached_its_replicas_with_pdb_and_hpa(deployed
 
 
 def test_no_perpetual_diff_after_up_and_after_refresh(deployed: Deployed) -> None:
-    deployed.timed("preview-no-changes", "preview", "--expect-no-changes", "--diff", timeout=600)
-    deployed.timed("refresh", "refresh", "--yes", "--skip-preview", timeout=600)
+    deployed.project.timed("preview-no-changes", "preview", "--expect-no-changes", "--diff", timeout=600)
+    deployed.project.timed("refresh", "refresh", "--yes", "--skip-preview", timeout=600)
     deployed.project.run("preview", "--expect-no-changes", "--diff", timeout=600)
 
 
@@ -111,7 +102,7 @@ def test_d2_raising_the_hpa_maximum_resizes_postgres_and_replaces_no_data(deploy
     assert changed, steps
     assert not [s for s in changed if DATA_HOLDERS.search(s[1]) and s[0] != "update"], changed
     assert not [s for s in changed if s[0] in ("replace", "create-replacement", "delete-replaced", "delete")], changed
-    deployed.timed("scale-up", "up", "--yes", *project.with_pack("prod"), timeout=1200)
+    deployed.project.timed("scale-up", "up", "--yes", *project.with_pack("prod"), timeout=1200)
     (statefulset,) = [s for s in deployed.cluster.get(NAMESPACE, "statefulsets") if "postgres" in s["metadata"]["name"]]
     args = " ".join(statefulset["spec"]["template"]["spec"]["containers"][0].get("args", []))
     assert "max_connections=330" in args, args  # 4 workers x 10 x 8 instances + 10 (D2)
@@ -131,7 +122,7 @@ def test_s4_no_plaintext_secret_in_the_state(deployed: Deployed) -> None:
 def test_destroy_keeps_the_salt_key_the_password_the_namespace_and_the_claim(deployed: Deployed) -> None:
     """README "Tear down": protected secrets stay in the state; the Namespace is retained, so the
     Postgres claim (created by the StatefulSet controller, not by the stack) keeps the data."""
-    deployed.timed("destroy", "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
+    deployed.project.timed("destroy", "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
     left = sorted(
         r["urn"].rsplit("::", 1)[1] for r in deployed.project.export()["deployment"]["resources"]
         if r.get("custom") and not r["type"].startswith("pulumi:providers:")

@@ -14,9 +14,9 @@ import (
 func TestProgramFromInfo(t *testing.T) {
 	var info []byte
 	info = protowire.AppendTag(info, 1, protowire.BytesType)
-	info = protowire.AppendString(info, "/root")
+	info = protowire.AppendString(info, "/project")
 	info = protowire.AppendTag(info, programInfoProgramDirectory, protowire.BytesType)
-	info = protowire.AppendString(info, "/root/policies")
+	info = protowire.AppendString(info, "/project/policies")
 	info = protowire.AppendTag(info, 3, protowire.BytesType)
 	info = protowire.AppendString(info, ".")
 	var wire []byte
@@ -34,8 +34,8 @@ func TestProgramFromInfo(t *testing.T) {
 	if req.Program != "" {
 		t.Fatalf("v3.79 types should not know info; program = %q", req.Program)
 	}
-	if got := programFromInfo(&req); got != "/root/policies" {
-		t.Fatalf("programFromInfo = %q, want /root/policies", got)
+	if got := programFromInfo(&req); got != "/project/policies" {
+		t.Fatalf("programFromInfo = %q, want /project/policies", got)
 	}
 	if got := programFromInfo(&pulumirpc.RunPluginRequest{Program: "x"}); got != "" {
 		t.Fatalf("no info: got %q", got)
