@@ -62,7 +62,6 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
-        self.stack_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
@@ -162,13 +161,13 @@ def run_program(
         if done.returncode != 0:
             raise RuntimeError(f"the preview run failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
         return pickle.loads(done.stdout)
-    return record_program(stack, config, secret_keys, mocks).registrations
+    return record_program(stack, config, secret_keys, mocks)
 
 
 def record_program(
     stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
-) -> RecordingMonitor:
-    """run_program, keeping the stack's outputs too (RecordingMonitor.stack_outputs)."""
+) -> list[Registration]:
+    """run_program in this interpreter."""
     mocks = mocks or Mocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=preview, monitor=monitor)
@@ -176,17 +175,16 @@ def record_program(
     @pulumi.runtime.test
     def program():
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        # The mocks' stack registered its outputs before the program ran: read the exports here.
-        exports = pulumi.runtime.settings.get_root_resource().outputs
-        return pulumi.Output.all(**exports).apply(monitor.stack_outputs.update)
+        # Wait for the exports too, so registrations made inside their applies are recorded.
+        return pulumi.Output.all(**pulumi.runtime.settings.get_root_resource().outputs)
 
     with _config_env(config, secret_keys):
         program()
-    return monitor
+    return monitor.registrations
 
 
 if __name__ == "__main__":  # run_program(preview=True) in a fresh interpreter: pickled job in, registrations out
     from devtools import mock_engine  # the module's own classes, not __main__'s copies, go into the pickle
 
     _job = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(mock_engine.record_program(*_job, preview=True).registrations))
+    sys.stdout.buffer.write(pickle.dumps(mock_engine.record_program(*_job, preview=True)))
