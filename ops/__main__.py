@@ -1,13 +1,15 @@
-"""python -m ops {check,probe,render,pr-check} [--stack NAME] ...
+"""python -m ops {check,probe,render,pr-check,backup,restore} [--stack NAME] ...
 
 Operator commands for litellm-gateway. `check` and `probe` inspect a deployed stack through
 its outputs (run `source scripts/lib.sh && pulumi_stack_env dev` first, or use scripts/up) and
 exit 0 only when everything passed. `render` writes a Kubernetes stack's manifests for review
 without a cluster; `pr-check` summarises a change for a pull request (scripts/pr-check).
+`backup` and `restore` copy a stack's Postgres database to a file and back.
 """
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from components.table import render as table
@@ -59,6 +61,64 @@ def _pr_check(args: argparse.Namespace) -> int:
     return 0 if summary.passed else 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from ops import backup
+
+    return backup.main_backup(args.stack, args.file, args.force)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from ops import backup
+
+    return backup.main_restore(args.stack, args.file)
+
+
+SALT_KEY_NOTE = (
+    "The dump holds LiteLLM's hashed keys, spend and the credentials it encrypted with the salt key "
+    "(LITELLM_SALT_KEY), which is NOT in the dump: those credentials are readable only by a stack running "
+    "with the source stack's salt key. Before the first `pulumi up` of the stack you restore into, adopt it: "
+    "`pulumi config set --secret existingSaltKey ... --stack TARGET` with the source's existingSaltKey "
+    "setting if it had one, else the generated key in its state (README, \"Backup and restore\": a pipe "
+    "that never shows the key). Keep the source stack's state with the dump."
+)
+
+
+def _paragraphs(*texts: str) -> str:
+    """A --help description of several paragraphs (argparse would run them together)."""
+    return "\n\n".join(textwrap.fill(t, 88) for t in texts)
+
+
+def _add_backup_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    text = "dump a stack's Postgres database to FILE (pg_dump --format=custom inside its container or pod)"
+    cmd = sub.add_parser(
+        "backup", help=text, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_paragraphs(
+            text + ".",
+            "FILE is created with mode 0600 and appears only once complete (a temporary file beside it is "
+            "renamed); an existing FILE is never overwritten without --force. No secret is read: the "
+            "container's local socket needs no password.",
+            SALT_KEY_NOTE,
+        ),
+    )  # fmt: skip
+    cmd.add_argument("--stack", default="dev", help="the stack to back up (default: dev)")
+    cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    cmd.add_argument("file", type=Path, metavar="FILE", help="the dump to write (mode 0600)")
+    cmd.set_defaults(run=_backup)
+    text = "restore FILE (made by `backup`) into a stack's Postgres database, replacing the objects it holds"
+    cmd = sub.add_parser(
+        "restore", help=text, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_paragraphs(
+            f"{text}: pg_restore --clean --if-exists --no-owner --single-transaction inside the stack's "
+            "container or pod, so a failed restore changes nothing. --stack is required: there is no default "
+            "target. Restore before the stack takes traffic.",
+            SALT_KEY_NOTE,
+        ),
+    )  # fmt: skip
+    cmd.add_argument("--stack", required=True, help="the stack to restore into (required, no default)")
+    cmd.add_argument("file", type=Path, metavar="FILE", help="a dump written by `python -m ops backup`")
+    cmd.set_defaults(run=_restore)
+
+
 def _key_value(text: str) -> tuple[str, object]:
     import yaml
 
@@ -93,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="judge the program under Pulumi's mocks instead of `pulumi preview` (no providers, no backend)")  # fmt: skip
     cmd.add_argument("--out", type=Path, help="also write the Markdown to this file")
     cmd.set_defaults(run=_pr_check)
+    _add_backup_commands(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 
