@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 
 from components.errors import ConfigError, Problem
-from components.sizing import SizingPlan, plan_sizing
+from components.sizing import ROLLOUTS, SizingPlan, plan_sizing
 from components.specs import Location
 
 
@@ -17,7 +17,8 @@ class SizingArgs(TypedDict):
     machine_class: str
     """Machine class of the proxy: small, standard, large or xlarge (HARDENING.md sizing model)."""
     max_instances: int
-    """The most proxy instances that can run at once: replicas, or the autoscaler's maximum (D2)."""
+    """The most proxy instances outside an update: replicas, or the autoscaler's maximum. The
+    D2/R2 budgets add the platform's update (`sizing.rollout_instances`)."""
     workers: NotRequired[int | None]
     """Override of the worker count; at most the class's vCPU (P1)."""
     db_pool_per_worker: NotRequired[int | None]
@@ -35,10 +36,18 @@ class PlacementArgs(TypedDict):
     """Kubernetes only: the namespace of every object."""
 
 
-def plan_from(args: SizingArgs) -> SizingPlan:
+class SizedPlacementArgs(SizingArgs, PlacementArgs):
+    """What a data store's plan needs: its size, and the platform whose updates it must absorb."""
+
+
+def plan_from(args: SizedPlacementArgs) -> SizingPlan:
+    rollout = ROLLOUTS.get(args["platform"])
+    if rollout is None:
+        raise ConfigError([Problem("platform", repr(args["platform"]), f"one of {', '.join(ROLLOUTS)}")])
     return plan_sizing(
         args["machine_class"],
         args["max_instances"],
+        rollout=rollout,
         workers=args.get("workers"),
         db_pool_per_worker=args.get("db_pool_per_worker"),
         postgres_max_connections=args.get("postgres_max_connections"),

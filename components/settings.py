@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from components import hardening as h
 from components.errors import CONFIG_NAMESPACE, ConfigError, Problem
-from components.sizing import MACHINE_CLASSES, SizingPlan, plan_sizing
+from components.sizing import MACHINE_CLASSES, ROLLOUTS, SizingPlan, plan_sizing
 
 #: Secret config keys with a fixed meaning; provider API keys are named by each model.
 SLACK_WEBHOOK_KEY = "slackWebhookUrl"  # O2
@@ -134,7 +134,8 @@ class StackSettings(_Model):
 
     @property
     def max_instances(self) -> int:
-        """D2 counts the most instances that can ever run: the autoscaler's maximum when set."""
+        """The most instances that run outside an update: the autoscaler's maximum when set. D2
+        and R2 count more: the platform's update (`sizing.rollout_instances`)."""
         return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
     @property
@@ -145,6 +146,7 @@ class StackSettings(_Model):
         return plan_sizing(
             self.machine_class,
             self.max_instances,
+            rollout=ROLLOUTS[self.platform],
             workers=self.workers,
             db_pool_per_worker=self.db_pool_per_worker,
             postgres_max_connections=self.postgres_max_connections,

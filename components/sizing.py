@@ -5,7 +5,7 @@ connection pools and the servers' limits cannot disagree. Pure functions on plai
 property tests in tests/test_sizing.py check the budget invariants for every input.
 """
 
-from typing import Final
+from typing import Final, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,6 +51,63 @@ class Resources(BaseModel):
         return f"{self.memory_mib}Mi"
 
 
+class Rollout(NamedTuple):
+    """How a platform replaces the proxy's instances in an update, as far as D2/R2 care."""
+
+    strategy: str  # as the capacity report and error messages name it
+    max_surge: int  # instances started above the count before any old one stops (maxSurge)
+    overlap: bool  # a replaced instance keeps its pools while it drains, beside its successors
+
+
+#: Docker (dev): one container under a fixed name, replaced delete-then-create (the provider
+#: mapping sets DeleteBeforeReplace, as pulumi-docker does: a name is unique on the engine), and
+#: the delete stops it with the plan's stop grace first, so its pools are closed before the new
+#: container starts. Docker has no surge.
+DOCKER_ROLLOUT: Final = Rollout("delete-then-create", max_surge=0, overlap=False)
+#: Kubernetes (prod): the proxy Deployment rolls with maxSurge 1 and maxUnavailable 0 (no
+#: capacity lost during a rollout); components/platforms/kubernetes.py renders the plan's surge.
+KUBERNETES_ROLLOUT: Final = Rollout("RollingUpdate", max_surge=1, overlap=True)
+ROLLOUTS: Final = {"docker": DOCKER_ROLLOUT, "kubernetes": KUBERNETES_ROLLOUT}
+
+
+def rollout_instances(max_instances: int, rollout: Rollout) -> int:
+    """D2/R2: the most proxy instances holding connection pools at once, an update included.
+
+    R = `max_instances` (replicas, or the autoscaler's maximum), S = `rollout.max_surge`.
+
+    Overlapping updates (a Deployment's RollingUpdate): **2R + S**. The Deployment controller
+    keeps the ReplicaSets' replicas at most `replicas + maxSurge` <= R + S (maxSurge is a count,
+    or a percentage of the replicas rounded up, 25 % when unset), and it does not count
+    terminating pods: a pod it scales down leaves the count at once, so its successor may start
+    while the old pod still holds its pools, until its process exits or
+    terminationGracePeriodSeconds ends it (P4/P9: longer than the longest request, 960 s on
+    prod). The new ReplicaSet grows to R, and every pod that was running when the update began,
+    at most R + S (an update may begin while an earlier one still surges), can be draining at
+    that moment: R + (R + S). From a settled Deployment (R pods) the peak is 2R; S covers the
+    update that starts mid-way through another.
+
+    Updates without overlap: **R**. Docker's delete-then-create stops the old container before
+    the new one exists; a Deployment's Recreate starts no new pod while an old one, terminating
+    ones included, is left.
+
+    The bound holds for one update (or one scale-down) per drain window. Pods of an earlier
+    update still draining when the next begins add up to R more each, and so do evictions; wait
+    out terminationGracePeriodSeconds between rollouts, or size above the plan.
+    """
+    return 2 * max_instances + rollout.max_surge if rollout.overlap else max_instances
+
+
+def rollout_formula(max_instances: int, rollout: Rollout) -> str:
+    """The instances of an update with its numbers, as error messages and the report show it."""
+    n = rollout_instances(max_instances, rollout)
+    if rollout.overlap:
+        return (
+            f"{n} = 2 x {max_instances} + {rollout.max_surge} ({rollout.strategy}, maxSurge {rollout.max_surge}:"
+            " the replaced instances keep their pools while they drain)"
+        )
+    return f"{n} ({rollout.strategy}: the old instance exits before the new one starts)"
+
+
 class SizingPlan(BaseModel):
     """Every number the three components need, derived once."""
 
@@ -61,10 +118,13 @@ class SizingPlan(BaseModel):
     workers: int  # P1
     recycle_workers: bool  # P8: recycling only with >= 2 workers
     db_pool_per_worker: int  # D1
-    max_instances: int  # D2: replicas, or the autoscaler's maximum
-    db_connections: int  # D2: pool x workers x max instances
+    max_instances: int  # D2: replicas, or the autoscaler's maximum (R)
+    rollout_max_surge: int  # D2/R2: S, extra instances an update starts
+    rollout_instances: int  # D2/R2: instances holding pools at once, an update included (rollout_instances())
+    rollout_formula: str  # D2/R2: rollout_instances with its numbers and the platform's update
+    db_connections: int  # D2: pool x workers x rollout instances
     postgres_max_connections: int  # D2: budget + reserve
-    redis_clients: int  # R2: Redis pool x workers x max instances
+    redis_clients: int  # R2: Redis pool x workers x rollout instances
     redis_maxclients: int  # R2
     redis_maxmemory_mib: int  # R3
     max_in_flight_per_worker: int  # F6
@@ -98,12 +158,16 @@ def plan_sizing(
     machine_class: str,
     max_instances: int,
     *,
+    rollout: Rollout,
     workers: int | None = None,
     db_pool_per_worker: int | None = None,
     postgres_max_connections: int | None = None,
     longest_request_seconds: int = h.REQUEST_TIMEOUT_SECONDS,
 ) -> SizingPlan:
-    """Derive the plan; overrides are accepted only when they keep every budget (P1, D2)."""
+    """Derive the plan; overrides are accepted only when they keep every budget (P1, D2).
+
+    The D2/R2 budgets count `rollout_instances(max_instances, rollout)`: the platform's update
+    (ROLLOUTS) decides how many instances hold pools at once."""
     problems: list[Problem] = []
     cls = MACHINE_CLASSES.get(machine_class)
     if cls is None:
@@ -125,7 +189,8 @@ def plan_sizing(
 
     n_workers = workers if workers is not None else cls.vcpu
     pool = db_pool_per_worker if db_pool_per_worker is not None else h.DB_POOL_PER_WORKER
-    db_connections = pool * n_workers * max_instances
+    instances = rollout_instances(max_instances, rollout)
+    db_connections = pool * n_workers * instances
     needed = db_connections + h.DB_RESERVED_CONNECTIONS
     if postgres_max_connections is not None and postgres_max_connections < needed:
         raise ConfigError(
@@ -133,13 +198,14 @@ def plan_sizing(
                 Problem(
                     "postgresMaxConnections",
                     str(postgres_max_connections),
-                    f"at least {needed}: pool {pool} x {n_workers} workers x {max_instances} instances"
-                    f" = {db_connections}, plus {h.DB_RESERVED_CONNECTIONS} reserved",
+                    f"at least {needed}: pool {pool} x {n_workers} workers x {instances} instances"
+                    f" = {db_connections}, plus {h.DB_RESERVED_CONNECTIONS} reserved;"
+                    f" instances in an update: {rollout_formula(max_instances, rollout)}",
                     "D2",
                 )
             ]
         )
-    redis_clients = h.REDIS_POOL_PER_WORKER * n_workers * max_instances
+    redis_clients = h.REDIS_POOL_PER_WORKER * n_workers * instances
     graceful = longest_request_seconds + h.DRAIN_MARGIN_SECONDS
     stop_grace = graceful + h.DRAIN_MARGIN_SECONDS
     redis_limit_mib = cls.memory_mib // 8
@@ -150,6 +216,9 @@ def plan_sizing(
         recycle_workers=n_workers >= 2,
         db_pool_per_worker=pool,
         max_instances=max_instances,
+        rollout_max_surge=rollout.max_surge,
+        rollout_instances=instances,
+        rollout_formula=rollout_formula(max_instances, rollout),
         db_connections=db_connections,
         postgres_max_connections=postgres_max_connections or needed,
         redis_clients=redis_clients,

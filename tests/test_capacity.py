@@ -7,8 +7,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-REQUIRED_KEYS = ("workers", "db_pool_per_worker", "max_instances", "db_connections",
-                 "postgres_max_connections", "redis_clients", "redis_maxclients")  # fmt: skip
+REQUIRED_KEYS = ("workers", "db_pool_per_worker", "max_instances", "rollout_max_surge", "rollout_instances",
+                 "db_connections", "postgres_max_connections", "redis_clients", "redis_maxclients")  # fmt: skip
 
 
 def capacity(*args: str) -> subprocess.CompletedProcess:
@@ -23,9 +23,18 @@ def test_prod_json_plan_d2_r2():
     plan = json.loads(result.stdout)
     assert all(isinstance(plan[k], int) for k in REQUIRED_KEYS)
     assert (plan["workers"], plan["db_pool_per_worker"], plan["max_instances"]) == (4, 10, 6)
-    assert plan["db_connections"] == 4 * 10 * 6
+    assert (plan["rollout_max_surge"], plan["rollout_instances"]) == (1, 2 * 6 + 1)
+    assert plan["rollout_formula"].startswith("13 = 2 x 6 + 1 (RollingUpdate, maxSurge 1")
+    assert plan["db_connections"] == 4 * 10 * 13
     assert plan["postgres_max_connections"] >= plan["db_connections"]
-    assert plan["redis_maxclients"] >= plan["redis_clients"] == 50 * 4 * 6
+    assert plan["redis_maxclients"] >= plan["redis_clients"] == 50 * 4 * 13
+
+
+def test_prod_table_shows_the_update_formula():
+    result = capacity("Pulumi.prod.yaml")
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "proxy instances in an update" in line)
+    assert "13 = 2 x 6 + 1" in row and "D2, R2" in row
 
 
 def test_dev_table_names_the_rules():

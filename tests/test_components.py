@@ -157,7 +157,8 @@ def test_d6_postgres_volume_protected_and_retained(dev, prod):
 def test_d2_postgres_max_connections_from_the_plan(dev, prod):
     assert "max_connections=30" in one(dev, CONTAINER, "postgres-container").inputs["command"]
     args = pod_spec(one(prod, "kubernetes:apps/v1:StatefulSet", "postgres"))["containers"][0]["args"]
-    assert "max_connections=250" in args  # 10 x 4 workers x 6 (autoscaler max) + 10
+    # 10 x 4 workers x 13 instances + 10: a rolling update holds 2 x 6 (autoscaler max) + 1 (maxSurge) pods' pools
+    assert "max_connections=530" in args
 
 
 def test_r2_r3_redis_limits_from_the_plan(dev, prod):
@@ -166,7 +167,15 @@ def test_r2_r3_redis_limits_from_the_plan(dev, prod):
     assert command[command.index("--maxmemory") + 1] == "384mb"
     assert command[command.index("--maxmemory-policy") + 1] == "allkeys-lru"
     args = pod_spec(one(prod, DEPLOYMENT, "redis"))["containers"][0]["args"]
-    assert args[args.index("--maxclients") + 1] == "1210"
+    assert args[args.index("--maxclients") + 1] == "2610"  # 50 x 4 workers x 13 instances + 10
+
+
+def test_d2_r2_the_budget_counts_the_rollout_the_deployment_renders(prod):
+    """The 530 and 2610 above count 2 x 6 + 1 pods because the proxy Deployment rolls with
+    maxSurge 1 (and never below its capacity); Docker's 30 and 110 count the one container,
+    replaced delete-then-create."""
+    strategy = one(prod, DEPLOYMENT, "proxy").inputs["spec"]["strategy"]
+    assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
 def test_n1_data_stores_publish_no_ports_and_proxy_only_on_loopback(dev):

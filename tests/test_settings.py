@@ -51,11 +51,19 @@ def test_autoscaling_min_above_max():
 
 def test_d2_pool_that_overflows_postgres():
     message = refused("prod", r"\[D2\] litellm-gateway:postgresMaxConnections = 100: at least", postgresMaxConnections=100)
-    assert "pool 10 x 4 workers x 6 instances = 240" in message
+    assert "pool 10 x 4 workers x 13 instances = 520" in message  # a rolling update of 6: 2 x 6 + 1
 
 
 def test_d2_pool_override_that_overflows_explicit_max_connections():
-    refused("prod", r"\[D2\].*pool 50 x 4 workers x 6 instances = 1200", dbPoolPerWorker=50, postgresMaxConnections=300)
+    refused("prod", r"\[D2\].*pool 50 x 4 workers x 13 instances = 2600", dbPoolPerWorker=50, postgresMaxConnections=300)
+
+
+def test_d2_max_connections_that_holds_the_autoscaler_maximum_but_not_a_rollout_is_refused():
+    """250 = 10 x 4 x 6 + 10 held prod's 6 pods; a rolling update holds 6 new pods, 1 surge and 6
+    replaced ones still draining: 10 x 4 x 13 + 10 = 530."""
+    message = refused("prod", r"\[D2\] litellm-gateway:postgresMaxConnections = 250: at least 530: ", postgresMaxConnections=250)
+    assert "instances in an update: 13 = 2 x 6 + 1 (RollingUpdate, maxSurge 1: " in message
+    assert load("prod", postgresMaxConnections=530).plan().postgres_max_connections == 530
 
 
 def test_s6_model_naming_a_missing_key_secret():
@@ -179,7 +187,8 @@ def test_p7_longest_model_timeout_sizes_the_drain_chain():
 
 def test_overrides_reach_the_plan():
     plan = load("prod", workers=2, dbPoolPerWorker=5, postgresMaxConnections=500).plan()
-    assert (plan.workers, plan.db_pool_per_worker, plan.db_connections, plan.postgres_max_connections) == (2, 5, 60, 500)
+    # 5 x 2 workers x 13 instances (a rolling update of 6: 2 x 6 + 1)
+    assert (plan.workers, plan.db_pool_per_worker, plan.db_connections, plan.postgres_max_connections) == (2, 5, 130, 500)
 
 
 @pytest.mark.parametrize(

@@ -280,7 +280,8 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
             # API default) until the HPA's first sync; afterwards the HPA owns it (ignore_changes).
             "replicas": spec.autoscaling[0] if spec.autoscaling else spec.replicas,
             "selector": {"match_labels": labels},
-            "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+            # D2/R2: the plan budgets the surge and the replaced pods that drain beside the new ones
+            "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": spec.plan.rollout_max_surge}},
             "template": {
                 "metadata": {"labels": {**labels, **client_labels}},
                 "spec": {

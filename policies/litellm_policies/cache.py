@@ -74,8 +74,9 @@ def _redis_pool(stack: Stack, c: Container) -> tuple[Any, str]:
 @stack_policy(
     "litellm-r2-redis-client-budget",
     "R2",
-    f"R2: Redis maxclients ≥ client pool (50 per worker) × workers × max instances + {R2_RESERVE} reserve. "
-    "Fix: raise Redis maxclients (--maxclients N) or lower the pool / workers / autoscaler maximum.",
+    f"R2: Redis maxclients ≥ client pool (50 per worker) × workers × instances in an update + {R2_RESERVE} reserve, "
+    "instances counted as in D2 (2R + S for a Deployment's RollingUpdate, else R). "
+    "Fix: raise Redis maxclients (--maxclients N) or lower the pool / workers / autoscaler maximum / maxSurge.",
     ADVISORY,
     "kubernetes workloads + HorizontalPodAutoscaler, docker Container",
 )
@@ -92,7 +93,7 @@ R2_BUDGET = Budget(
     uses=uses_redis,
     per_worker=_redis_pool,
     limit=redis_maxclients,
-    fix=lambda need: f"run Redis with --maxclients {need} (or more), or lower the pool / workers / autoscaler maximum",
+    fix=lambda need: f"run Redis with --maxclients {need} (or more), or lower the pool / workers / autoscaler maximum / maxSurge",
 )
 
 

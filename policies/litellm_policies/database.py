@@ -11,7 +11,7 @@ from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
 from .values import as_list, get, is_true, num
-from .workloads import max_instances, pg_max_connections, uses_db
+from .workloads import pg_max_connections, rollout_instances, uses_db
 
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
 WORKLOADS = "kubernetes Deployment/StatefulSet/DaemonSet/Job/CronJob/Pod, docker Container"
@@ -222,14 +222,14 @@ def _pool(stack: Stack, c: Container) -> tuple[Any, str]:
 
 
 def _budget(stack: Stack, proxies: list[Container], per_worker) -> tuple[Any, list[str], list[tuple]]:
-    """Sum of per_worker × workers × max instances over proxies."""
+    """Sum of per_worker × workers × instances in an update (`rollout_instances`) over proxies."""
     total: Any = 0
     parts: list[str] = []
     defer: list[tuple] = []
     for c in proxies:
         pool, pool_src = per_worker(c)
         workers = c.workers(stack)
-        inst, inst_src = max_instances(stack, c.res)
+        inst, inst_src = rollout_instances(stack, c.res)
         unknown = [n for n, v in (("the pool", pool), ("--num_workers", workers), ("the instance count", inst)) if is_unknown(v)]
         if unknown:
             defer.append((c, unknown, inst_src))
@@ -299,16 +299,18 @@ D2_BUDGET = Budget(
     per_worker=_pool,
     limit=pg_max_connections,
     fix=lambda need: f"set Postgres max_connections to at least {need} (-c max_connections={need}) "
-    "or lower the pool / workers / autoscaler maximum",
+    "or lower the pool / workers / autoscaler maximum / maxSurge",
 )
 
 
 @stack_policy(
     "litellm-d2-connection-budget",
     "D2",
-    f"D2: connection budget: pool × workers × max instances (autoscaler maximum when present) + {D2_RESERVE} "
-    "reserved for migrations/admin ≤ Postgres max_connections. Fix: raise Postgres max_connections "
-    "(-c max_connections=N) or lower the pool, the workers or the autoscaler maximum.",
+    f"D2: connection budget: pool × workers × instances in an update + {D2_RESERVE} reserved for migrations/admin "
+    "≤ Postgres max_connections. Instances in an update: 2R + S for a Deployment's RollingUpdate (R = replicas or "
+    "the autoscaler maximum, S = maxSurge, a percentage of R rounded up, 25% when unset: replaced pods keep their "
+    "connections while they drain), R for Recreate, a StatefulSet or a Docker container. Fix: raise Postgres "
+    "max_connections (-c max_connections=N) or lower the pool, the workers, the autoscaler maximum or maxSurge.",
     ADVISORY,
     "kubernetes workloads + HorizontalPodAutoscaler, docker Container",
 )

@@ -94,6 +94,59 @@ def max_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
     return 1, f"{res.label}"
 
 
+#: apps/v1 Deployment: maxSurge when unset (a percentage of the replicas, rounded up).
+DEFAULT_MAX_SURGE = "25%"
+
+
+def _max_surge(res: Resource, replicas: Any) -> tuple[Any, str]:
+    """A Deployment's maxSurge as a pod count, the way the Deployment controller resolves it: an
+    integer, or a percentage of the replicas rounded up; 25 % when unset. (n | UNKNOWN, how)."""
+    raw = get(res.props, "spec.strategy.rollingUpdate.maxSurge")
+    default = raw is None
+    raw = DEFAULT_MAX_SURGE if default else raw
+    if is_unknown(raw):
+        return UNKNOWN, f"maxSurge of {res.label}"
+    text = str(raw).strip()
+    pct = to_number(text[:-1]) if text.endswith("%") else None
+    if isinstance(pct, int) and pct >= 0:
+        n = -(-pct * replicas // 100)
+        return n, f"maxSurge {n} of {res.label} ({'the default ' if default else ''}{pct}% of {num(replicas)}, rounded up)"
+    n = to_number(raw)
+    if isinstance(n, int) and n >= 0:
+        return n, f"maxSurge {n} of {res.label}"
+    return UNKNOWN, f"maxSurge of {res.label} ({raw!r} is not a count or a percentage)"
+
+
+def rollout_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
+    """D2/R2: how many copies of this workload can hold connections at once, an update included
+    (README "Connection budget during updates"). (n | UNKNOWN, the formula with its numbers).
+
+    A Deployment's RollingUpdate: 2R + S, R = `max_instances`, S = maxSurge. The controller keeps
+    at most R + S pods that are not terminating and does not count terminating ones, so the new
+    ReplicaSet grows to R while every replaced pod (up to R + S) can still drain, pools open, for
+    up to terminationGracePeriodSeconds. Recreate: R (no new pod while an old one is left).
+    Others: R: a StatefulSet's replacement takes the old pod's name, so it starts once the old one
+    is gone; Docker replaces a container delete-then-create (its name is unique on the engine)."""
+    r, how = max_instances(stack, res)
+    if not is_k8s(res):
+        return r, f"{how}, replaced delete-then-create"
+    if is_unknown(r) or res.kind != "Deployment":
+        return r, how
+    strategy = get(res.props, "spec.strategy.type")
+    if is_unknown(strategy):
+        return UNKNOWN, f"spec.strategy of {res.label}"
+    if strategy == "Recreate":
+        return r, f"{how}; strategy Recreate: old pods end before new ones start"
+    surge, surge_how = _max_surge(res, r)
+    if is_unknown(surge):
+        return UNKNOWN, surge_how
+    return (
+        2 * r + surge,
+        f"rollout 2R + S = 2 × {num(r)} + {num(surge)}: R = {how}, S = {surge_how};"
+        " replaced pods keep their pools while they drain",
+    )
+
+
 def min_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
     if not is_k8s(res):
         return 1, "1 Docker container"

@@ -51,8 +51,31 @@ def test_an_unprotected_salt_key_fails_naming_s1(tmp_path, monkeypatch, stack):
 
 
 def test_a_budget_breaking_config_fails_naming_d2(tmp_path, monkeypatch):
-    project = new_stack(tmp_path, "prod", postgresMaxConnections=100)  # the plan needs 250
+    project = new_stack(tmp_path, "prod", postgresMaxConnections=100)  # the plan needs 530
     summary, text = check(project, monkeypatch)
     assert not summary.passed
     assert any("[D2] litellm-gateway:postgresMaxConnections = 100" in e for e in summary.errors), text
     assert summary.steps == []  # refused before any resource
+
+
+def test_a_config_that_holds_the_autoscaler_maximum_but_not_a_rollout_fails_naming_d2(tmp_path, monkeypatch):
+    """250 = 10 x 4 x 6 + 10 holds prod's 6 pods; a rolling update holds 2 x 6 + 1 = 13 pods' pools."""
+    project = new_stack(tmp_path, "prod", postgresMaxConnections=250)
+    summary, text = check(project, monkeypatch)
+    assert not summary.passed
+    (error,) = [e for e in summary.errors if "[D2] litellm-gateway:postgresMaxConnections = 250: at least 530" in e]
+    assert "instances in an update: 13 = 2 x 6 + 1 (RollingUpdate, maxSurge 1" in error, text
+    assert summary.steps == []
+
+
+def test_a_postgres_sized_for_the_autoscaler_maximum_only_fails_the_pack_naming_d2(tmp_path, monkeypatch):
+    """The program edited to give Postgres the budget without rollouts (250): the pack reads the
+    proxy Deployment's maxSurge 1 and the autoscaler's 6, and needs 10 x 4 x 13 + 10 = 530."""
+    project = new_stack(tmp_path, "prod")
+    with project.edited("components/platforms/common.py", ('f"max_connections={plan.postgres_max_connections}"', '"max_connections=250"')):
+        summary, text = check(project, monkeypatch)
+    assert not summary.passed
+    assert [v.policy for v in summary.mandatory] == ["litellm-d2-connection-budget"], text
+    (d2,) = summary.mandatory
+    assert "found max_connections 250" in d2.message and "× 4 workers × 13 instances (rollout 2R + S = 2 × 6 + 1" in d2.message, text
+    assert "required max_connections ≥ 530" in d2.message, text

@@ -157,7 +157,8 @@ def test_d2_scaling_changes_postgres_max_connections_in_the_same_update(cluster,
     max_connections = int(next(a for a in args if a.startswith("max_connections=")).split("=")[1])
     live_args = proxy_container(proxy)["args"]
     assert int(live_args[live_args.index("--num_workers") + 1]) == workers
-    assert max_connections == 10 * workers * instances + 10  # D1 pool × P1 workers × instances + D2 headroom
+    # D1 pool × P1 workers × pods of a rolling update (2 × the autoscaler maximum + maxSurge 1) + D2 headroom
+    assert max_connections == 10 * workers * (2 * instances + 1) + 10
 
 
 def test_d6_the_postgres_claim_outlives_its_statefulset(cluster, tmp_path):

@@ -105,7 +105,7 @@ def test_d2_raising_the_hpa_maximum_resizes_postgres_and_replaces_no_data(deploy
     deployed.project.timed("scale-up", "up", "--yes", *project.with_pack("prod"), timeout=1200)
     (statefulset,) = [s for s in deployed.cluster.get(NAMESPACE, "statefulsets") if "postgres" in s["metadata"]["name"]]
     args = " ".join(statefulset["spec"]["template"]["spec"]["containers"][0].get("args", []))
-    assert "max_connections=330" in args, args  # 4 workers x 10 x 8 instances + 10 (D2)
+    assert "max_connections=690" in args, args  # 4 workers x 10 x (2 x 8 + 1 in a rolling update) + 10 (D2)
     (hpa,) = deployed.cluster.get(NAMESPACE, "horizontalpodautoscalers")
     assert hpa["spec"]["maxReplicas"] == 8
 

@@ -282,7 +282,7 @@ def k8s_stack() -> dict[str, Resource]:
                             {
                                 "name": "postgres",
                                 "image": "postgres:16.4",
-                                "args": ["-c", "max_connections=150"],
+                                "args": ["-c", "max_connections=300"],
                                 "env": [
                                     {"name": "POSTGRES_USER", "value": "litellm"},
                                     {"name": "POSTGRES_DB", "value": "litellm"},
@@ -323,7 +323,7 @@ def k8s_stack() -> dict[str, Resource]:
                                 "command": ["redis-server"],
                                 "args": [
                                     "--requirepass", "$(REDIS_PASSWORD)",
-                                    "--maxclients", "1000",
+                                    "--maxclients", "2000",
                                     "--maxmemory", "400mb",
                                     "--maxmemory-policy", "allkeys-lru",
                                 ],

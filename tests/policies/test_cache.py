@@ -28,9 +28,9 @@ def test_r1_redis_url_env(k8s, docker):
 
 
 def test_r2_client_budget(k8s):
-    container(k8s["redis"])["args"][3] = "500"  # 50 × 4 × 3 + 10 = 610 > 500
+    container(k8s["redis"])["args"][3] = "500"  # 50 × 4 × (2 × 3 + 1) + 10 = 1410 > 500
     m = messages(run(k8s), "R2")
-    assert len(m) == 1 and "maxclients 500" in m[0] and "= 600 clients + 10 reserve = 610" in m[0]
+    assert len(m) == 1 and "maxclients 500" in m[0] and "= 1400 clients + 10 reserve = 1410" in m[0]
 
 
 def test_r2_configured_pool_and_default_maxclients(docker):
@@ -97,25 +97,40 @@ def test_r2_message_in_full(k8s):
     container(k8s["redis"])["args"][3] = "500"
     assert messages(run(k8s), "R2") == [
         f"[R2] {REDIS}: found maxclients 500 ({REDIS} args) but the proxies can open 50 (pool 50 (HARDENING R2)) × 4 workers"
-        " × 3 instances (HorizontalPodAutoscaler 'litellm-proxy-hpa' maxReplicas 3) = 600 clients + 10 reserve = 610;"
-        " required maxclients ≥ 610. Fix: run Redis with --maxclients 610 (or more), or lower the pool / workers /"
-        " autoscaler maximum"
+        " × 7 instances (rollout 2R + S = 2 × 3 + 1: R = HorizontalPodAutoscaler 'litellm-proxy-hpa' maxReplicas 3,"
+        " S = maxSurge 1 of Deployment 'litellm-proxy' (the default 25% of 3, rounded up); replaced pods keep their"
+        " pools while they drain) = 1400 clients + 10 reserve = 1410; required maxclients ≥ 1410. Fix: run Redis with"
+        " --maxclients 1410 (or more), or lower the pool / workers / autoscaler maximum / maxSurge"
     ]
 
 
-@pytest.mark.parametrize(("maxclients", "ok"), [("610", True), ("609", False)])
-def test_r2_budget_boundary_is_pool_times_workers_times_instances_plus_10(k8s, maxclients, ok):
+@pytest.mark.parametrize(("maxclients", "ok"), [("1410", True), ("1409", False)])
+def test_r2_budget_boundary_is_pool_times_workers_times_instances_in_an_update_plus_10(k8s, maxclients, ok):
     container(k8s["redis"])["args"][3] = maxclients
     assert (not findings(run(k8s), "R2")) == ok
 
 
+def test_r2_maxclients_that_fits_the_replicas_but_not_the_rollout_fails(k8s):
+    """The fixture's proxy (4 workers, autoscaler maximum R = 3) with the strategy the program
+    renders: a rolling update holds 2 x 3 + 1 = 7 pods' pools, 50 x 4 x 7 + 10 = 1410 clients
+    (the same formula as D2, tests/policies/test_database.py)."""
+    k8s["proxy"].props["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    container(k8s["redis"])["args"][3] = "610"  # 50 x 4 x 3 + 10: enough between rollouts
+    (m,) = messages(run(k8s), "R2")
+    assert "× 4 workers × 7 instances (rollout 2R + S = 2 × 3 + 1: R = HorizontalPodAutoscaler" in m
+    assert "= 1400 clients + 10 reserve = 1410; required maxclients ≥ 1410." in m
+    assert m.endswith("Fix: run Redis with --maxclients 1410 (or more), or lower the pool / workers / autoscaler maximum / maxSurge")
+    container(k8s["redis"])["args"][3] = "1410"
+    assert not findings(run(k8s), "R2")
+
+
 def test_r2_pool_from_redis_max_connections_env(k8s):
     update_config(k8s["config"], lambda d: d["litellm_settings"]["cache_params"].pop("max_connections", None))
-    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "80")  # 80 x 4 x 3 + 10 = 970 <= 1000
+    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "70")  # 70 x 4 x 7 + 10 = 1970 <= 2000
     assert not findings(run(k8s), "R2")
-    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "90")  # 1090 > 1000
+    set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", "80")  # 2250 > 2000
     (m,) = messages(run(k8s), "R2")
-    assert "open 90 (pool 90 (REDIS_MAX_CONNECTIONS)) × 4 workers" in m and "= 1080 clients + 10 reserve = 1090" in m
+    assert "open 80 (pool 80 (REDIS_MAX_CONNECTIONS)) × 4 workers" in m and "= 2240 clients + 10 reserve = 2250" in m
     set_env(container(k8s["proxy"]), "REDIS_MAX_CONNECTIONS", UNKNOWN)
     vs = run(k8s)
     assert not messages(vs, "R2") and deferred_for(vs, "R2")

@@ -61,25 +61,26 @@ def test_config_unknown_content_is_deferred(k8s):
 
 
 def test_d2_budget_uses_hpa_max(k8s):
-    k8s["hpa"].props["spec"]["maxReplicas"] = 20  # 10 × 4 × 20 + 10 = 810 > 150
+    # a rolling update of 20 (maxSurge unset: 25 % of 20 = 5): 2 × 20 + 5 = 45; 10 × 4 × 45 + 10 = 1810 > 300
+    k8s["hpa"].props["spec"]["maxReplicas"] = 20
     msgs = messages(run(k8s), "D2")
     assert len(msgs) == 1
     m = msgs[0]
-    assert "StatefulSet 'postgres'" in m and "max_connections 150" in m
-    assert "× 4 workers × 20 instances" in m and "= 800 connections + 10 reserve = 810" in m
-    assert "max_connections ≥ 810" in m
+    assert "StatefulSet 'postgres'" in m and "max_connections 300" in m
+    assert "× 4 workers × 45 instances (rollout 2R + S = 2 × 20 + 5: R = HorizontalPodAutoscaler" in m
+    assert "= 1800 connections + 10 reserve = 1810" in m and "max_connections ≥ 1810" in m
 
 
 def test_d2_replicas_without_hpa(k8s):
     k8s.pop("hpa")
-    k8s["proxy"].props["spec"]["replicas"] = 4  # 10 × 4 × 4 + 10 = 170 > 150
-    assert any("= 170" in m for m in messages(run(k8s), "D2"))
+    k8s["proxy"].props["spec"]["replicas"] = 4  # 2 × 4 + 1 = 9 pods: 10 × 4 × 9 + 10 = 370 > 300
+    assert any("reserve = 370" in m for m in messages(run(k8s), "D2"))
 
 
 def test_d2_two_item_c_args_and_pool(k8s):
-    container(k8s["postgres"])["args"] = ["-c", "max_connections=100"]  # need 130
+    container(k8s["postgres"])["args"] = ["-c", "max_connections=100"]  # need 10 × 4 × 7 + 10 = 290
     assert messages(run(k8s), "D2")
-    container(k8s["postgres"])["args"] = ["-c max_connections=130"]
+    container(k8s["postgres"])["args"] = ["-c max_connections=290"]
     assert not findings(run(k8s), "D2")
 
 
@@ -106,6 +107,87 @@ def test_d2_unknown_max_replicas_is_deferred(k8s):
     k8s["hpa"].props["spec"]["maxReplicas"] = UNKNOWN
     vs = run(k8s)
     assert not messages(vs, "D2") and deferred_for(vs, "D2")
+
+# ------------------------------------------- D2/R2: a rollout's surge and its draining pods
+#
+# The fixture's proxy runs 4 workers with pool 10 under an autoscaler maximum R = 3. Worked out
+# by hand from README's formula (RollingUpdate: 2R + S pods hold pools at once, S = maxSurge, a
+# percentage of R rounded up, 25 % when unset; Recreate: R):
+#   maxSurge 1 (what the program renders)  2 x 3 + 1 = 7 pods   10 x 4 x 7 + 10 = 290
+#   maxSurge unset: 25 % of 3 -> 1         7 pods               290
+#   maxSurge 50 %: 1.5 -> 2                8 pods               330
+#   maxSurge 0, maxUnavailable 1           6 pods               250  (draining pods still overlap)
+#   Recreate                               3 pods               130  (what D2 counted before)
+
+ROLLING = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+PG = "StatefulSet 'postgres' container 'postgres'"
+
+
+def with_budget(k8s, strategy, max_connections):
+    """The fixture with this proxy strategy (None: unset) and this Postgres max_connections."""
+    spec = k8s["proxy"].props["spec"]
+    spec.pop("strategy", None)
+    if strategy is not None:
+        spec["strategy"] = strategy
+    container(k8s["postgres"])["args"] = ["-c", f"max_connections={max_connections}"]
+    return k8s
+
+
+def test_d2_max_connections_that_fits_the_replicas_but_not_the_rollout_fails(k8s):
+    (m,) = messages(run(with_budget(k8s, ROLLING, 130)), "D2")  # 130 = 10 x 4 x 3 + 10: enough between rollouts
+    assert m.startswith(f"[D2] {PG}: found max_connections 130 ({PG} args) but the proxies can open 10 (pool 10 ")
+    assert (
+        " × 4 workers × 7 instances (rollout 2R + S = 2 × 3 + 1: R = HorizontalPodAutoscaler 'litellm-proxy-hpa'"
+        " maxReplicas 3, S = maxSurge 1 of Deployment 'litellm-proxy'; replaced pods keep their pools while they drain)"
+        " = 280 connections + 10 reserve = 290; required max_connections ≥ 290."
+    ) in m
+    assert m.endswith(
+        "Fix: set Postgres max_connections to at least 290 (-c max_connections=290) or lower the pool / workers /"
+        " autoscaler maximum / maxSurge"
+    )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "need", "instances"),
+    [
+        (ROLLING, 290, "7 instances (rollout 2R + S = 2 × 3 + 1"),
+        (None, 290, "S = maxSurge 1 of Deployment 'litellm-proxy' (the default 25% of 3, rounded up)"),
+        ({"type": "RollingUpdate"}, 290, "S = maxSurge 1 of Deployment 'litellm-proxy' (the default 25% of 3, rounded up)"),
+        ({"rollingUpdate": {"maxSurge": "50%"}}, 330, "8 instances (rollout 2R + S = 2 × 3 + 2: R = "),
+        ({"rollingUpdate": {"maxSurge": "50%"}}, 330, "S = maxSurge 2 of Deployment 'litellm-proxy' (50% of 3, rounded up)"),
+        ({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}, 250, "6 instances (rollout 2R + S = 2 × 3 + 0"),
+        ({"type": "Recreate"}, 130, "3 instances (HorizontalPodAutoscaler 'litellm-proxy-hpa' maxReplicas 3; strategy Recreate"),
+    ],
+)
+def test_d2_boundary_follows_the_proxy_deployments_strategy(k8s, strategy, need, instances):
+    assert not findings(run(with_budget(k8s, strategy, need)), "D2")
+    (m,) = messages(run(with_budget(k8s, strategy, need - 1)), "D2")
+    assert instances in m and f"required max_connections ≥ {need}." in m
+
+
+def test_d2_rollout_without_an_autoscaler_counts_the_replicas(k8s):
+    k8s.pop("hpa")
+    k8s["proxy"].props["spec"]["replicas"] = 4  # 2 x 4 + ceil(25 % of 4) = 9 pods: 10 x 4 x 9 + 10 = 370
+    (m,) = messages(run(with_budget(k8s, None, 369)), "D2")
+    assert "9 instances (rollout 2R + S = 2 × 4 + 1: R = Deployment 'litellm-proxy' replicas 4" in m and "≥ 370." in m
+
+
+@pytest.mark.parametrize("where", ["spec.strategy", "spec.strategy.type", "spec.strategy.rollingUpdate.maxSurge"])
+def test_d2_unknown_strategy_is_deferred(k8s, where):
+    spec = with_budget(k8s, {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}, 10_000)["proxy"].props["spec"]
+    *path, last = where.split(".")[1:]
+    holder = spec
+    for part in path:
+        holder = holder[part]
+    holder[last] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "D2") and deferred_for(vs, "D2")
+
+
+def test_d2_docker_counts_one_container_replaced_delete_then_create(docker):
+    docker["postgres"].props["command"] = ["postgres", "-c", "max_connections=29"]  # 10 x 2 x 1 + 10 = 30
+    (m,) = messages(run(docker), "D2")
+    assert "× 2 workers × 1 instances (1 Docker container, replaced delete-then-create) = 20 connections" in m
 
 
 # ---------------------------------------------------------------- D5

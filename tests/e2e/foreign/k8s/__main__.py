@@ -19,7 +19,7 @@ BROKEN = {
     "S1": "the salt key's RandomPassword is not protected",
     "S2": "the salt key is 16 characters",
     "S4": "LITELLM_MASTER_KEY is a literal env value instead of a secretKeyRef",
-    "D2": "Postgres max_connections 50 < 10 pool x 2 workers x 3 replicas + 10",
+    "D2": "Postgres max_connections 50 < 10 pool x 2 workers x (2 x 3 + 1 pods in a rolling update) + 10 = 150",
     "D5": "the proxy runs the schema migration itself (no DISABLE_SCHEMA_UPDATE)",
     "P1": "2 workers on a 4-CPU limit",
     "P7": "request_timeout 3600",
@@ -155,7 +155,9 @@ postgres = k8s.apps.v1.StatefulSet(
                     {
                         "name": "postgres",
                         "image": "postgres:16.4",
-                        "args": ["-c", f"max_connections={50 if broken else 150}"],
+                        # 10 pool x 4 workers x 7 pods + 10 = 290: a rolling update (maxSurge unset: 25 % of 3,
+                        # rounded up, = 1) holds 2 x 3 + 1 pods' pools, the replaced ones draining (D2, R2)
+                        "args": ["-c", f"max_connections={50 if broken else 300}"],
                         "env": [
                             {"name": "POSTGRES_USER", "value": "litellm"},
                             {"name": "POSTGRES_DB", "value": "litellm"},
@@ -197,7 +199,7 @@ redis = k8s.apps.v1.Deployment(
                         "name": "redis",
                         "image": "redis:7.2.5",
                         "command": ["redis-server"],
-                        "args": ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "1000", "--maxmemory", "400mb", "--maxmemory-policy", "allkeys-lru"],
+                        "args": ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "2000", "--maxmemory", "400mb", "--maxmemory-policy", "allkeys-lru"],  # >= 50 x 4 x 7 + 10 = 1410
                         "env": [from_secret("REDIS_PASSWORD", "redis-password")],
                         "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
                         "security_context": {**locked_down(), "run_as_non_root": False, "run_as_user": 0} if broken else locked_down(),
