@@ -89,7 +89,8 @@ class RecordingMonitor(MockMonitor):
 
 class Mocks(pulumi.runtime.Mocks):
     """Resources echo their inputs; a Kubernetes object gets a metadata.name like the provider's
-    auto-name, and a RandomPassword the result `random_result` gives (never a real secret)."""
+    auto-name, a RandomPassword the result `random_result` gives (never a real secret), and a
+    one-shot Docker container the exit code 0."""
 
     def kubernetes_name(self, name: str, inputs: dict[str, Any]) -> str:
         return f"{name}-mock"
@@ -103,6 +104,8 @@ class Mocks(pulumi.runtime.Mocks):
             state["metadata"] = {"name": self.kubernetes_name(args.name, args.inputs), **state["metadata"]}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = self.random_result(args.name, int(args.inputs.get("length", 16)))
+        if args.typ == "docker:index/container:Container" and args.inputs.get("mustRun") is False:
+            state["exitCode"] = 0  # a one-shot container (the migration) that succeeded
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -138,29 +141,61 @@ def stack_file_config(stack: str, secret_value: Callable[[str], str]) -> tuple[d
 
 class FirstPreviewMocks(Mocks):
     """A new stack's first `pulumi preview`: nothing exists yet, so what providers compute
-    (a RandomPassword's result) is unknown, and so is everything built from it."""
+    (a RandomPassword's result, a one-shot container's exit code) is unknown, and so is
+    everything built from it."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         resource_id, state = super().new_resource(args)
         state.pop("result", None)
+        state.pop("exitCode", None)
+        return resource_id, state
+
+
+class ProgramFailed(Exception):
+    """The program raised while running: its message and what it had registered until then."""
+
+    def __init__(self, message: str, registrations: list[Registration]):
+        super().__init__(message, registrations)
+        self.message, self.registrations = message, registrations
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FailedMigrationMocks(Mocks):
+    """The Docker migration container exits with `exit_code` (the provider reports it)."""
+
+    def __init__(self, exit_code: int):
+        self.exit_code = exit_code
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        resource_id, state = super().new_resource(args)
+        if args.name.endswith("-migrate") and "exitCode" in state:
+            state["exitCode"] = self.exit_code
         return resource_id, state
 
 
 def run_program(
-    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
+    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False, isolated: bool = False
 ) -> list[Registration]:
     """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names); `preview`
     runs it as a preview does (with FirstPreviewMocks: the first one of a new stack).
 
-    A preview runs in a fresh interpreter: the SDK's settings are context variables that its
-    event loop keeps from the process's first run, so after a non-preview run `preview=True`
-    would silently resolve unknowns as known `None` (seen: a Secret lost its stringData)."""
-    if preview:
-        job = pickle.dumps((stack, config, secret_keys, mocks))
+    A preview, and an `isolated` run, run in a fresh interpreter: the SDK's settings are context
+    variables that its event loop keeps from the process's first run, so after a non-preview run
+    `preview=True` would silently resolve unknowns as known `None` (seen: a Secret lost its
+    stringData); and a program that fails leaves the SDK's tasks behind (seen: CPython's
+    "AST constructor recursion depth mismatch" when pytest later imported a module). A failed
+    program raises ProgramFailed either way."""
+    if preview or isolated:
+        job = pickle.dumps((stack, config, secret_keys, mocks, preview))
         done = subprocess.run([sys.executable, "-m", "devtools.mock_engine"], input=job, capture_output=True, cwd=ROOT, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"the preview run failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
-        return pickle.loads(done.stdout)
+            raise RuntimeError(f"the isolated run failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
+        result = pickle.loads(done.stdout)
+        if isinstance(result, ProgramFailed):
+            raise result
+        return result
     return record_program(stack, config, secret_keys, mocks)
 
 
@@ -179,12 +214,20 @@ def record_program(
         return pulumi.Output.all(**pulumi.runtime.settings.get_root_resource().outputs)
 
     with _config_env(config, secret_keys):
-        program()
+        try:
+            program()
+        except Exception as err:
+            err.registrations = monitor.registrations  # for an isolated run's ProgramFailed
+            raise
     return monitor.registrations
 
 
-if __name__ == "__main__":  # run_program(preview=True) in a fresh interpreter: pickled job in, registrations out
+if __name__ == "__main__":  # an isolated run_program: pickled job in, registrations (or ProgramFailed) out
     from devtools import mock_engine  # the module's own classes, not __main__'s copies, go into the pickle
 
-    _job = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(mock_engine.record_program(*_job, preview=True)))
+    *_job, _preview = pickle.loads(sys.stdin.buffer.read())
+    try:
+        _result: Any = mock_engine.record_program(*_job, preview=_preview)
+    except Exception as err:  # noqa: BLE001 - any failure of the program is the result
+        _result = mock_engine.ProgramFailed(str(err), getattr(err, "registrations", []))
+    sys.stdout.buffer.write(pickle.dumps(_result))

@@ -62,7 +62,7 @@ class Manifest:
     body: dict[str, Any]
 
 
-KIND_ORDER = ["Namespace", "Secret", "ConfigMap", "Service", "NetworkPolicy", "StatefulSet", "Job", "Deployment"]
+KIND_ORDER = ["Namespace", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "NetworkPolicy", "StatefulSet", "Job", "Deployment"]
 
 
 def _ordered(registrations: list[Registration]) -> list[Registration]:

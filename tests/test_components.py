@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from devtools.mock_engine import Mocks, Registration, run_program, stack_file_config
+from devtools.mock_engine import FailedMigrationMocks, Mocks, ProgramFailed, Registration, run_program, stack_file_config
 
 import pulumi
 
@@ -81,11 +81,16 @@ def test_s1_d6_salt_key_and_postgres_password_are_protected_and_only_they(fixtur
     assert salt.inputs["length"] >= 44 and salt.inputs["special"] is False  # S2: >= 256 bits
 
 
-def test_s1_adopted_salt_key_is_not_generated():
+def test_s1_adopted_salt_key_is_kept_by_the_protected_salt_resource():
+    """The adopted key reaches the proxy; the protected salt resource keeps its SHA-256, so a
+    later edit or removal of the setting is a replacement the engine refuses."""
     config, secrets = stack_config("dev")
     config["litellm-gateway:existingSaltKey"] = "sk-adopted"
     regs = run_program("dev", config, secrets + ["litellm-gateway:existingSaltKey"])
-    assert not [r for r in regs if "salt-key" in r.name]
+    salt = one(regs, "random:index/randomPassword:RandomPassword", "salt-key")
+    assert salt.protect
+    assert salt.inputs["keepers"] == {"existingSaltKeySha256": "a020689607a27bb7bfbd59cdf8755ee1344a075a3715e56fc30b975c5fb03697"}
+    assert any(p.startswith("keepers") for p in salt.secret_inputs), salt.secret_inputs
     proxy = one(regs, CONTAINER, "proxy-container")
     assert "LITELLM_SALT_KEY_FILE=/run/secrets/litellm-gateway/LITELLM_SALT_KEY" in proxy.inputs["envs"]
     uploads = {u["file"]: u["content"] for u in proxy.inputs["uploads"]}
@@ -141,6 +146,16 @@ def test_d5_migration_finishes_before_the_proxy_starts(dev, prod):
     assert proxy_env["DISABLE_SCHEMA_UPDATE"]["value"] == "true"
 
 
+def test_d5_a_failed_docker_migration_stops_the_update_before_the_proxy():
+    """The provider does not check a one-shot container's exit code: the program does, so
+    `pulumi up` fails naming the migration and the running proxy is left alone."""
+    with pytest.raises(ProgramFailed, match=r"\[D5\] the database migration \(lg-dev-proxy-migrate\) exited with code 3") as failed:
+        run_program("dev", *stack_config("dev"), FailedMigrationMocks(3), isolated=True)
+    names = [r.name for r in failed.value.registrations]
+    assert "lg-dev-proxy-migrate" in names and "lg-dev-proxy-container" not in names
+    assert len(run_program("dev", *stack_config("dev"), FailedMigrationMocks(0), isolated=True)) > len(names)
+
+
 def test_d6_destroy_leaves_the_namespace_and_so_the_postgres_claim(prod):
     namespace = one(prod, "kubernetes:core/v1:Namespace", "namespace")
     assert namespace.retain_on_delete and namespace.inputs["metadata"]["name"] == "litellm"
@@ -149,9 +164,14 @@ def test_d6_destroy_leaves_the_namespace_and_so_the_postgres_claim(prod):
 def test_d6_postgres_volume_protected_and_retained(dev, prod):
     volume = one(dev, "docker:index/volume:Volume", "postgres-data")
     assert volume.protect and volume.retain_on_delete
+    claim = one(prod, "kubernetes:core/v1:PersistentVolumeClaim", "postgres-data")
+    assert claim.protect and claim.retain_on_delete
+    assert claim.inputs["metadata"]["name"] == "lg-prod-postgres-data"  # stable: never a new, empty claim
+    assert claim.inputs["spec"]["resources"]["requests"]["storage"] == "50Gi"
     sts = one(prod, "kubernetes:apps/v1:StatefulSet", "postgres")
-    assert sts.inputs["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
-    assert sts.inputs["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    assert sts.inputs["metadata"]["name"] == "lg-prod-postgres" and "volumeClaimTemplates" not in sts.inputs["spec"]
+    (volume,) = pod_spec(sts)["volumes"]
+    assert volume == {"name": "data", "persistentVolumeClaim": {"claimName": "lg-prod-postgres-data"}}
 
 
 def test_d2_postgres_max_connections_from_the_plan(dev, prod):

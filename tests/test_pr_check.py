@@ -31,15 +31,15 @@ def test_a_clean_change_passes(tmp_path):
     code, stdout, summary = run_offline(checkout(tmp_path), tmp_path)
     assert code == 0, stdout
     assert "stack `prod` passed" in summary and "Policy violations: 0 mandatory, 0 advisory" in summary
-    assert "21 to create" in summary and summary == stdout.rstrip("\n") + "\n"
+    assert "22 to create" in summary and summary == stdout.rstrip("\n") + "\n"
 
 
 def test_s1_a_change_that_unprotects_the_salt_key_fails_with_the_rule(tmp_path):
     repo = checkout(tmp_path)
     secrets = repo / "components/secrets.py"
     source = secrets.read_text()
-    assert 'password("salt-key", KEY_LENGTH, protect=True)' in source
-    secrets.write_text(source.replace('password("salt-key", KEY_LENGTH, protect=True)', 'password("salt-key", KEY_LENGTH)'))
+    assert 'generator("salt-key", KEY_LENGTH, protect=True, keepers=adopted_keepers(existing))' in source
+    secrets.write_text(source.replace('generator("salt-key", KEY_LENGTH, protect=True, keepers=adopted_keepers(existing))', 'generator("salt-key", KEY_LENGTH, keepers=adopted_keepers(existing))'))
     code, _, summary = run_offline(repo, tmp_path)
     assert code == 1
     assert "stack `prod` FAILED" in summary and "Policy violations: 1 mandatory" in summary

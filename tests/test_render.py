@@ -17,7 +17,8 @@ def test_render_writes_every_object_and_secrets_hold_placeholders(tmp_path):
     result = ops("render", "--stack", "prod", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in tmp_path.glob("*.yaml"))
-    assert len(files) == 16 and files[0] == "01-namespace-litellm.yaml"
+    assert len(files) == 17 and files[0] == "01-namespace-litellm.yaml"
+    assert "persistentvolumeclaim-lg-prod-postgres-data" in " ".join(files)  # D6: the stack's own claim
     secrets = [p for p in tmp_path.glob("*-secret-*.yaml")]
     assert len(secrets) == 3 and "PLACEHOLDERS" in result.stdout
     for secret in secrets:

@@ -143,6 +143,29 @@ def redis(spec: RedisSpec, network_name: pulumi.Input[str], parent: pulumi.Resou
     return Endpoint(spec.name, h.REDIS_PORT)
 
 
+#: The proxy's label that holds the migration's exit code: the proxy is registered only once the
+#: migration has succeeded (the label stays "0", so it never causes a diff by itself).
+MIGRATED_LABEL = "litellm-gateway.migration-exit-code"
+
+
+def migration_succeeded(migrate: docker.Container, container_name: str) -> pulumi.Output[str]:
+    """D5: the provider waits for the one-shot migration but ignores its exit code, so the proxy
+    would start on a half-migrated database. Failing here stops `pulumi up` before the proxy is
+    touched: the running proxy keeps serving."""
+
+    def check(args: list) -> str:
+        code, urn = args
+        if code != 0:
+            raise pulumi.RunError(
+                f"[D5] the database migration ({container_name}) exited with code {code}, so the proxy was not "
+                f"updated and the running one keeps serving. Read `docker logs {container_name}`, fix the cause, "
+                f"then rerun it: pulumi up --replace '{urn}'"
+            )
+        return "0"
+
+    return pulumi.Output.all(migrate.exit_code, migrate.urn).apply(check)
+
+
 def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
     migrate_env = _container_env(spec.migration_env, spec.migration_secret_env)
     migrate = docker.Container(
@@ -166,6 +189,7 @@ def proxy(spec: ProxySpec, network_name: pulumi.Input[str], parent: pulumi.Resou
         name=spec.name,
         image=spec.image,
         command=spec.args,
+        labels=[docker.ContainerLabelArgs(label=MIGRATED_LABEL, value=migration_succeeded(migrate, f"{spec.name}-migrate"))],
         envs=env.envs,
         uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=spec.config_yaml), *env.uploads],
         user=str(PROXY_UID),  # N3

@@ -38,8 +38,10 @@ def _labels(name: str, component: str) -> dict[str, str]:
 
 
 def _meta(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str], *, fixed_name: bool = False) -> dict[str, Any]:
-    """Services keep their name (it is their DNS name); the rest get Pulumi's auto-names, so a
-    changed ConfigMap or Secret rolls the pods that mount it."""
+    """Services keep their name (it is their DNS name), and so do the Postgres claim and
+    StatefulSet (a fixed name makes a replacement delete before create: never two Postgres on one
+    data directory); the rest get Pulumi's auto-names, so a changed ConfigMap or Secret rolls the
+    pods that mount it."""
     meta: dict[str, Any] = {"namespace": namespace, "labels": dict(labels)}
     if fixed_name:
         meta["name"] = name
@@ -122,29 +124,45 @@ def namespace(prefix: str, name: str, parent: pulumi.Resource) -> k8s.core.v1.Na
     )
 
 
+def postgres_claim(spec: PostgresSpec, ns: pulumi.Input[str], labels: Mapping[str, str], parent: pulumi.Resource) -> k8s.core.v1.PersistentVolumeClaim:
+    """D6: the data claim is the stack's own resource, fixed name, protected and retained, not a
+    StatefulSet volumeClaimTemplate: a template change replaces the StatefulSet and (auto-named)
+    gives it a new, empty claim, and a retained template claim is no stack resource `protect`
+    can guard. A larger `postgresStorageGib` is an in-place update of this claim, which the API
+    server allows when its StorageClass has allowVolumeExpansion (and refuses otherwise); a new
+    storage class would replace the claim, which `protect` refuses."""
+    claim_spec: dict[str, Any] = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{spec.storage_gib}Gi"}}}
+    if spec.storage_class:
+        claim_spec["storage_class_name"] = spec.storage_class
+    meta = _meta(f"{spec.name}-data", ns, labels, fixed_name=True)
+    # No await: with a WaitForFirstConsumer class the claim binds only once the pod exists, and
+    # the StatefulSet's own await already waits for the pod that mounts it.
+    meta["annotations"] = {"pulumi.com/skipAwait": "true"}
+    return k8s.core.v1.PersistentVolumeClaim(
+        f"{spec.name}-data",
+        metadata=meta,
+        spec=claim_spec,
+        opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True),
+    )
+
+
 def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
     labels = _labels(spec.name, "postgres")
     secret = _secret(f"{spec.name}-auth", ns, {"POSTGRES_PASSWORD": spec.password}, parent)
     res = spec.plan.postgres_resources
-    claim: dict[str, Any] = {
-        "metadata": {"name": "data"},
-        "spec": {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{spec.storage_gib}Gi"}}},
-    }
-    if spec.storage_class:
-        claim["spec"]["storage_class_name"] = spec.storage_class
+    claim = postgres_claim(spec, ns, labels, parent)
     k8s.apps.v1.StatefulSet(
         f"{spec.name}-statefulset",
-        metadata=_meta(spec.name, ns, labels),
+        metadata=_meta(spec.name, ns, labels, fixed_name=True),
         spec={
             "service_name": spec.name,
             "replicas": 1,
             "selector": {"match_labels": labels},
-            "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},  # D6
-            "volume_claim_templates": [claim],
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
                     "security_context": _pod_security(POSTGRES_UID),
+                    "volumes": [{"name": "data", "persistent_volume_claim": {"claim_name": claim.metadata.name}}],
                     "containers": [
                         {
                             "name": "postgres",

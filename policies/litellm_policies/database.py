@@ -330,7 +330,7 @@ def _covers(mount_path: str, data_dir: str) -> bool:
     "litellm-d6-postgres-persistent-volume",
     "D6",
     "D6: Postgres data lives on a persistent volume that outlives the container and is protected from deletion. "
-    "Fix: Kubernetes: a StatefulSet volumeClaimTemplate (whenDeleted: Retain) or a protected PersistentVolumeClaim "
+    "Fix: Kubernetes: a protected PersistentVolumeClaim, or a volumeClaimTemplate (whenDeleted: Retain) of a StatefulSet with a fixed name, "
     "mounted at the data directory; Docker: a named docker.Volume with protect=True mounted at /var/lib/postgresql/data.",
     ADVISORY,
     "kubernetes StatefulSet/Deployment + PersistentVolumeClaim, docker Container + Volume",
@@ -358,6 +358,29 @@ def _data_mount_ok(path: Any, data_dir: str, explicit: bool) -> bool:
     return not explicit and any(_covers(d, path) or _covers(path, d) for d in PG_DATA_DIRS) and path != "/"
 
 
+def _d6_auto_named_claims(res: Resource, pg: Container) -> list[Finding]:
+    """A volumeClaimTemplate's claim is named after the StatefulSet: an auto-named one (the
+    provider's `pulumi.com/autonamed` annotation, or no name) gets a new name on every
+    replacement, and so a new, empty claim while the old data sits in a retained one."""
+    name = get(res.props, "metadata.name")
+    annotations = get(res.props, "metadata.annotations")
+    autonamed = annotations.get("pulumi.com/autonamed") if isinstance(annotations, dict) else None
+    if is_unknown(name) or is_unknown(annotations) or is_unknown(autonamed):
+        return [deferred("D6", pg.label, "the StatefulSet's metadata.name", urn=res.urn)]
+    if isinstance(name, str) and name and autonamed != "true":
+        return []
+    return [
+        violation(
+            "D6",
+            res.label,
+            "an auto-named StatefulSet with volumeClaimTemplates (a replacement gives Postgres a new, empty claim)",
+            "a fixed metadata.name, or a protected PersistentVolumeClaim mounted as a volume",
+            "set metadata.name on the StatefulSet, or create the claim as a protected PersistentVolumeClaim",
+            urn=res.urn,
+        )
+    ]
+
+
 def _d6_k8s(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[Finding]:
     res = pg.res
     mounts = as_list(get(pg.spec, "volumeMounts"))
@@ -382,6 +405,7 @@ def _d6_k8s(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[
             out.append(deferred("D6", pg.label, "the data volume's name", urn=res.urn))
             continue
         if name in templates:
+            out.extend(_d6_auto_named_claims(res, pg))
             when = get(res.props, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted")
             if is_unknown(when):
                 out.append(deferred("D6", pg.label, "persistentVolumeClaimRetentionPolicy.whenDeleted", urn=res.urn))

@@ -10,6 +10,7 @@ redis) decide; failing that the rule says it is ambiguous.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -420,12 +421,56 @@ def s1_salt_resource_protected(res: Resource, stack: Stack) -> list[Finding]:
     ]
 
 
+#: S1: the keeper naming an adopted salt key's SHA-256 (components/secrets.py writes the same).
+ADOPTED_KEEPER = "existingSaltKeySha256"
+
+
+def adopted_fingerprint(res: Resource) -> Any:
+    """The SHA-256 an adopted salt key's protected resource keeps, UNKNOWN, or None (generated)."""
+    keepers = res.props.get("keepers")
+    if is_unknown(keepers):
+        return UNKNOWN
+    return keepers.get(ADOPTED_KEEPER) if isinstance(keepers, dict) else None
+
+
+def _fingerprint_differs(s: SecretSource, r: Resource) -> bool:
+    kept = adopted_fingerprint(r)
+    if kept is None or is_unknown(kept) or not isinstance(s.value, str):
+        return False
+    return hashlib.sha256(s.value.encode()).hexdigest() != kept
+
+
+def _adoption_mismatch(s: SecretSource, r: Resource) -> Finding:
+    return violation(
+        "S1",
+        s.where,
+        f"a salt key other than the adopted one that {r.label} keeps",
+        "the adopted salt key, unchanged",
+        "restore the previous existingSaltKey; a changed salt key makes every stored credential unreadable",
+        urn=r.urn,
+    )
+
+
+def _unkept_adoption(s: SecretSource) -> Finding:
+    """An adopted key that nothing protected remembers changes silently when its setting does."""
+    return violation(
+        "S1",
+        s.where,
+        "an adopted salt key that no protected resource keeps (editing or removing the setting would change it silently)",
+        f"its SHA-256 in the keepers ('{ADOPTED_KEEPER}') of a protected pulumi-random resource that feeds it",
+        f"create random.RandomPassword(..., keepers={{'{ADOPTED_KEEPER}': sha256(key)}}, "
+        "opts=pulumi.ResourceOptions(protect=True)) and make the key depend on it",
+        urn=s.consumer.res.urn,
+    )
+
+
 @stack_policy(
     "litellm-s1-salt-key-protected",
     "S1",
     "S1: every proxy that uses the DB has LITELLM_SALT_KEY, and the pulumi-random resource feeding it (traced "
-    "through Secret / env dependencies) is protected; a salt key adopted from secret config is accepted. "
-    "Fix: generate the salt key with pulumi-random and protect=True, or adopt the existing one from secret config.",
+    "through Secret / env dependencies) is protected; an adopted salt key is accepted when a protected pulumi-random "
+    "resource feeding it keeps its SHA-256 in keepers['existingSaltKeySha256'] and the key matches it. "
+    "Fix: generate the salt key with pulumi-random and protect=True, or adopt the existing one that way.",
     MANDATORY,
     "proxy workloads, Secret, pulumi-random resources",
 )
@@ -456,7 +501,10 @@ def s1_salt_key_protected(stack: Stack) -> list[Finding]:
         if not s.randoms:
             if is_unknown(s.value):
                 out.append(deferred("S1", s.where, "the resource feeding LITELLM_SALT_KEY", urn=s.consumer.res.urn))
-            continue  # a known value with no generator: adopted from secret config
+            else:
+                out.append(_unkept_adoption(s))
+            continue
+        out.extend(_adoption_mismatch(s, r) for r in s.randoms if _fingerprint_differs(s, r))
         unprotected = [r for r in s.randoms if not r.protect and r.urn not in reported]
         for r in unprotected:
             reported.add(r.urn)
@@ -499,7 +547,8 @@ def _strength(s: SecretSource, rule_id: str, what: str) -> list[Finding]:
             )
         )
         return out
-    for r in s.randoms:
+    generated = [r for r in s.randoms if adopted_fingerprint(r) is None]
+    for r in generated:
         bits, how = entropy_bits(r)
         if is_unknown(bits):
             out.append(deferred(rule_id, r.label, how, urn=r.urn))
@@ -515,7 +564,7 @@ def _strength(s: SecretSource, rule_id: str, what: str) -> list[Finding]:
                     urn=r.urn,
                 )
             )
-    if not s.randoms and isinstance(s.value, str) and len(s.value) < 32:
+    if not generated and isinstance(s.value, str) and len(s.value) < 32:
         out.append(
             violation(
                 rule_id,

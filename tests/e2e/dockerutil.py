@@ -32,3 +32,8 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def psql(container: str, sql: str) -> str:
+    """One statement in the stack's Postgres over its local socket (no password needed there)."""
+    return docker("exec", container, "psql", "-U", "litellm", "-d", "litellm", "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql).strip()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.dockerutil import docker, free_port, inspect, names_with_prefix
+from e2e.dockerutil import docker, free_port, inspect, names_with_prefix, psql
 
 from devtools.pulumi_project import Project, require_plugins
 from ops import check, probe
@@ -47,6 +47,16 @@ class Deployed:
         """Every secret the stack holds, in plaintext: none may appear anywhere else."""
         values = [shown(r["outputs"]["result"]) for r in self.resources(show_secrets=True) if r["type"] == RANDOM_TYPE]
         return [*values, self.outputs()["master_key"], MOCK_KEY]
+
+    def write_row(self) -> str:
+        """A row standing for the gateway's data (keys, spend): written before a change, read after."""
+        token = secrets.token_hex(8)
+        psql(self.prefix + "postgres", "CREATE TABLE IF NOT EXISTS lg_probe (token text PRIMARY KEY)")
+        psql(self.prefix + "postgres", f"INSERT INTO lg_probe VALUES ('{token}')")
+        return token
+
+    def has_row(self, token: str) -> bool:
+        return psql(self.prefix + "postgres", f"SELECT count(*) FROM lg_probe WHERE token = '{token}'") == "1"
 
     def salt_key(self) -> str:
         return shown(next(r["outputs"]["result"] for r in self.resources(show_secrets=True) if r["urn"].endswith("salt-key")))
@@ -138,6 +148,47 @@ def test_s4_no_plaintext_secret_in_state_inspect_or_logs(deployed: Deployed) -> 
     assert len(places) >= 1 + 2 * 5  # export plus 5 containers' inspect and logs
 
 
+def test_s1_adopting_another_key_onto_a_generated_one_is_refused_and_changes_nothing(deployed: Deployed) -> None:
+    """Before: setting `existingSaltKey` on a running stack handed the proxy the new key (the
+    generated one was simply no longer used). Now the protected salt resource keeps the
+    adoption's fingerprint, and the replacement it asks for is refused before the proxy moves."""
+    project, row = deployed.project, deployed.write_row()
+    before = deployed.salt_key()
+    project.set_secret("existingSaltKey", "sk-other-" + secrets.token_hex(24))
+    try:
+        result = project.run("up", "--yes", "--skip-preview", check=False, timeout=900)
+    finally:
+        project.run("config", "rm", "existingSaltKey")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "salt-key" in output and "protect" in output.lower(), output[-3000:]
+    assert deployed.salt_key() == before
+    served = docker("exec", deployed.prefix + "proxy", "cat", "/run/secrets/litellm-gateway/LITELLM_SALT_KEY")
+    assert served == before, "the proxy was given another salt key"
+    after = project.run("preview", "--expect-no-changes", "--diff", check=False, timeout=600)
+    assert after.returncode == 0, after.stdout[-3000:]
+    assert deployed.has_row(row)
+
+
+def test_d5_a_failed_migration_fails_up_and_the_running_proxy_keeps_serving(deployed: Deployed) -> None:
+    """Before: the provider waited for the migration but ignored its exit code, so `up` went on
+    and replaced the proxy. Now `up` fails naming the migration, and the proxy is untouched."""
+    project, proxy, row = deployed.project, deployed.prefix + "proxy", deployed.write_row()
+    running = inspect(proxy)["Id"]
+    with project.edited("components/platforms/docker.py", ('command=["litellm-migrate"]', 'command=["sh", "-c", "exit 3"]')):
+        result = project.run("up", "--yes", "--skip-preview", check=False, timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert f"[D5] the database migration ({deployed.prefix}proxy-migrate) exited with code 3" in output, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert inspect(deployed.prefix + "proxy-migrate")["State"]["ExitCode"] == 3
+    assert inspect(proxy)["Id"] == running and inspect(proxy)["State"]["Running"]
+    assert call(f"{deployed.outputs()['health_url']}/health/readiness").status == 200
+    # fixed: the migration reruns, succeeds, and the proxy is still the same container
+    project.run("up", "--yes", "--skip-preview", timeout=900)
+    assert inspect(deployed.prefix + "proxy-migrate")["State"]["ExitCode"] == 0
+    assert inspect(proxy)["Id"] == running and deployed.has_row(row)
+
+
 def test_s1_engine_refuses_to_replace_the_protected_salt_key(deployed: Deployed) -> None:
     project = deployed.project
     before = deployed.salt_key()
@@ -161,7 +212,7 @@ def test_s1_pack_refuses_removing_protect_and_replacing_in_one_update(deployed: 
 
 
 def test_destroy_keeps_what_readme_says_and_nothing_else(deployed: Deployed) -> None:
-    project = deployed.project
+    project, row = deployed.project, deployed.write_row()
     project.timed("destroy", "destroy", "--yes", "--exclude-protected", "--skip-preview", timeout=900)
     assert names_with_prefix("ps", deployed.prefix) == []
     assert names_with_prefix("network", deployed.prefix) == []
@@ -171,6 +222,9 @@ def test_destroy_keeps_what_readme_says_and_nothing_else(deployed: Deployed) -> 
     )
     kept = ("postgres-data", "secrets-postgres-password", "secrets-salt-key")  # D6, S1: README "Tear down"
     assert left == [deployed.prefix + k for k in kept], left
+    # and a later `up` finds the data where it was, readable with the password it kept
+    project.timed("up-after-destroy", "up", "--yes", "--skip-preview", timeout=1500)
+    assert deployed.has_row(row)
 
 
 def test_mandatory_violation_stops_up_before_any_resource_exists(tmp_path: Path) -> None:

@@ -40,11 +40,17 @@ class Cluster:
         proxy pod Pending and `pulumi up` waiting for it)."""
         self.kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=180s", timeout=240)
 
-    def volume(self, name: str, gib: int) -> None:
-        """A PersistentVolume for a volumeClaimTemplate (the control plane has no provisioner)."""
+    def volume(self, name: str, gib: int, storage_class: str = "") -> None:
+        """A PersistentVolume for the Postgres claim (the control plane has no provisioner)."""
+        spec = {"capacity": {"storage": f"{gib}Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": f"/tmp/{name}"}}
+        manifest = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {**spec, "storageClassName": storage_class}}
+        self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+
+    def storage_class(self, name: str, *, expandable: bool) -> None:
+        """A StorageClass without a provisioner: what the API server's resize admission reads."""
         manifest = {
-            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
-            "spec": {"capacity": {"storage": f"{gib}Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": f"/tmp/{name}"}},
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+            "provisioner": "kubernetes.io/no-provisioner", "allowVolumeExpansion": expandable,
         }  # fmt: skip
         self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
 

@@ -72,7 +72,7 @@ def test_every_prod_object_passes_strict_server_side_validation(cluster, tmp_pat
         assert "(server dry run)" in result.stdout and not result.stderr.strip(), (m.file, result.stderr)
         kinds.add(m.kind)
     assert kinds == {
-        "Namespace", "Service", "NetworkPolicy", "Secret", "StatefulSet", "Deployment", "ConfigMap",
+        "Namespace", "Service", "NetworkPolicy", "Secret", "StatefulSet", "PersistentVolumeClaim", "Deployment", "ConfigMap",
         "PodDisruptionBudget", "Job", "HorizontalPodAutoscaler",
     }  # fmt: skip
 
@@ -162,7 +162,7 @@ def test_d2_scaling_changes_postgres_max_connections_in_the_same_update(cluster,
 
 
 def test_d6_the_postgres_claim_outlives_its_statefulset(cluster, tmp_path):
-    """What `pulumi destroy` does to the StatefulSet (delete it) leaves the data claim Bound."""
+    """Deleting the StatefulSet (a replacement's first half) leaves the data claim Bound."""
     namespace = "litellm-destroy"
     cluster.volume(f"lg-test-{namespace}", 50)
     found = render.render("prod", {"kubernetes": {"namespace": namespace, "postgresStorageGib": 50}})
@@ -173,4 +173,4 @@ def test_d6_the_postgres_claim_outlives_its_statefulset(cluster, tmp_path):
     assert cluster.get(namespace, "statefulsets") == []
     (claim,) = cluster.get(namespace, "persistentvolumeclaims")
     cluster.delete_namespace(namespace)
-    assert claim["metadata"]["name"] == f"data-{statefulset.name}-0" and claim["status"]["phase"] == "Bound"
+    assert claim["metadata"]["name"] == "lg-prod-postgres-data" and claim["status"]["phase"] == "Bound"

@@ -301,3 +301,16 @@ def test_d7_db_unavailable_on_public_proxy(k8s, docker):
     update_config(docker["proxy"], lambda d: d["general_settings"].update(allow_requests_on_db_unavailable=True))
     docker["proxy"].props["ports"][0]["ip"] = "0.0.0.0"
     assert any("published on 0.0.0.0" in m for m in messages(run(docker), "D7"))
+
+
+def test_d6_auto_named_statefulset_with_claim_templates(k8s):
+    """Before: passed. A replacement of an auto-named StatefulSet names its claim anew, so
+    Postgres starts on an empty one (the issue's storage-change scenario)."""
+    sts = k8s["postgres"]
+    sts.props["metadata"]["annotations"] = {"pulumi.com/autonamed": "true"}
+    msgs = messages(run(k8s), "D6")
+    assert len(msgs) == 1 and "auto-named StatefulSet" in msgs[0] and "new, empty claim" in msgs[0]
+    sts.props["metadata"].pop("annotations")
+    assert not findings(run(k8s), "D6")  # a fixed name keeps the claim's name
+    sts.props["metadata"].pop("name")
+    assert messages(run(k8s), "D6")

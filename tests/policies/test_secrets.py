@@ -1,5 +1,7 @@
 """S1-S6: secrets and identity."""
 
+import hashlib
+
 from .policy_fixtures import (
     PROD,
     T_RPW,
@@ -81,10 +83,44 @@ def test_s1_ambiguous_generators_must_all_be_protected(k8s):
     assert "cannot tell which" in vs[0].message
 
 
-def test_s1_adopted_salt_key_from_secret_config_passes(k8s):
+ADOPTED = "a" * 44
+
+
+def _adopted(k8s, key=ADOPTED, kept=ADOPTED, protect=True):
+    """The program's shape: the adopted key reaches the proxy through a protected generator
+    whose keepers hold the key's SHA-256 (so editing or removing the setting is a refused replacement)."""
+    gen = _separate_salt_secret(k8s, "lg-secrets-salt-key", protect=protect, value=key)
+    gen.props["keepers"] = {"existingSaltKeySha256": hashlib.sha256(kept.encode()).hexdigest()}
+    k8s.pop("random_salt")
+    return gen
+
+
+def test_s1_adopted_salt_key_kept_by_a_protected_resource_passes(k8s):
+    _adopted(k8s)
+    vs = run(k8s)
+    assert not findings(vs, "S1") and not findings(vs, "S2")
+
+
+def test_s1_adopted_salt_key_that_nothing_keeps_is_refused(k8s):
+    """Today's bypass: a salt key straight from config changes silently when the config does."""
     _separate_salt_secret(k8s, deps=False)
     k8s.pop("gen")
-    assert not findings(run(k8s), "S1")
+    msgs = messages(run(k8s), "S1")
+    assert len(msgs) == 1 and "no protected resource keeps" in msgs[0] and "existingSaltKeySha256" in msgs[0]
+    assert "s" * 44 not in msgs[0]
+
+
+def test_s1_salt_key_other_than_the_kept_adoption_is_refused(k8s):
+    gen = _adopted(k8s, key="b" * 44)
+    vs = only(run(k8s), "litellm-s1-salt-key-protected")
+    assert len(vs) == 1 and vs[0].urn == gen.urn and "other than the adopted one" in vs[0].message
+    assert "b" * 44 not in vs[0].message
+
+
+def test_s2_adopted_key_judged_by_its_length_not_the_keeping_generator(k8s):
+    _adopted(k8s, key="short-salt", kept="short-salt")
+    msgs = messages(run(k8s), "S2")
+    assert msgs and "10 characters" in msgs[0] and "short-salt" not in msgs[0]
 
 
 def test_s1_missing_salt_key(k8s):
