@@ -935,9 +935,9 @@ def command_line(args: argparse.Namespace) -> str:
 def preflight() -> None:
     """Stop before minutes of set-up when a tool, the engine or an image is missing."""
     if shutil.which("wrk") is None:
-        raise SystemExit("wrk not found: apt-get install -y wrk (Debian's package)")
+        raise SystemExit("wrk not found: scripts/setup bench (installs Debian's wrk)")
     if importlib.util.find_spec("matplotlib") is None:  # the plot; checked before minutes of measuring
-        raise SystemExit("matplotlib not found: .venv/bin/pip install matplotlib")
+        raise SystemExit("matplotlib not found: scripts/setup python (requirements.txt pins it)")
     try:
         docker("info", "--format", "{{.ServerVersion}}", timeout=30)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
@@ -946,6 +946,16 @@ def preflight() -> None:
     missing = [images[k] for k in ("proxy", "redis", "mockUpstream") if not docker("images", "-q", images[k]).strip()]
     if missing:
         raise SystemExit(f"images missing: {missing}; build them with scripts/images.sh")
+
+
+def dry_run(proxies: dict[str, Proxy], cfg: dict[str, Any]) -> int:
+    """What a run would start and measure, after the preflight: the cheapest real use of the
+    command (the tools, the engine, the images and the rendered proxies are all checked), so a
+    test can show that the documented benchmark works on a fresh set-up without minutes of load."""
+    print(f"dry run: nothing started. Plan: {json.dumps(cfg)}")
+    for p in proxies.values():
+        print(f"  {p.key}: {p.title}\n    docker {' '.join(p.docker_flags) or '(no flags)'}\n    litellm {' '.join(p.args)}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -1029,9 +1039,13 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 1200; 0: do not check)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory of load.md, load.png, load.json")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check wrk, matplotlib, the engine and the images, print the plan and the proxies' commands; start nothing")
     args = parser.parse_args(argv)
 
     preflight()
+    if args.dry_run:
+        return dry_run(build_proxies(not args.no_memory_limit), plan_of(args))
     QUIET.budget_s = args.wait_for_faults
     QUIET.wait()
 

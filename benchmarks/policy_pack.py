@@ -53,6 +53,7 @@ def judge_seconds(runs: int) -> tuple[list[float], int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="alternating pairs / evaluations (default 20)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/policy-pack.md", help="the report (default benchmarks/results/policy-pack.md)")
     args = parser.parse_args()
     if not PACK_PYTHON.exists():
         raise SystemExit("no policies/venv: run scripts/setup first")
@@ -82,8 +83,7 @@ names. It needs the pulumi-random 4.21.1 and pulumi-kubernetes 4.32.0 provider p
 Go module proxy reachable here does not serve (see scripts/toolchain.sh). The engine's own
 overhead for a policy pack (plugin launch, gRPC per resource) is therefore not in these figures.
 """
-    out = ROOT / "benchmarks/results/policy-pack.md"
-    out.write_text(report)
+    args.out.write_text(report)
     print(report)
 
 

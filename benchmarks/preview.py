@@ -77,11 +77,26 @@ alternating pairs; "added" is the median of the per-pair differences (range in b
 """
 
 
+def dry_run(stacks: list[str], pairs: int) -> int:
+    """The prerequisites a run needs (the same checks it makes first), without minutes of
+    previews: the cheapest real use of the command, for the test of the documented commands."""
+    for stack in stacks:
+        require_plugins("random", PLUGINS[stack])
+    if not (ROOT / "policies/venv/bin/python").exists():
+        raise SystemExit("no policies/venv: run scripts/setup policies first")
+    for stack in stacks:
+        print(f"dry run: {stack}: 1 warm-up preview, then {pairs} pairs with and without the pack ({PLUGINS[stack]} and random plugins found)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=10, help="alternating with/without pairs per stack (default 10)")
     parser.add_argument("--stacks", default="prod,dev", help="comma-separated stacks (default prod,dev)")
+    parser.add_argument("--dry-run", action="store_true", help="check the provider plugins and the pack's virtualenv, print the plan; preview nothing")
     args = parser.parse_args(argv)
+    if args.dry_run:
+        return dry_run(args.stacks.split(","), args.pairs)
     with tempfile.TemporaryDirectory(prefix="lg-preview-bench-") as tmp:
         results = [measure(stack, args.pairs, Path(tmp)) for stack in args.stacks.split(",")]
     text = report(results, args.pairs)

@@ -256,8 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-seconds", type=float, default=60, help="seconds of load between memory samples (default 60)")
     parser.add_argument("--mock-latency-ms", type=int, default=50, help="the mock upstream's latency (default 50)")
     parser.add_argument("--out", type=Path, default=load.RESULTS, help="directory of soak.md, soak.png, soak.json")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check wrk, matplotlib, the engine and the images, print the plan and the proxies' commands; start nothing")
     args = parser.parse_args(argv)
     load.preflight()
+    if args.dry_run:
+        plan = {"minutes": args.minutes, "connections": args.connections, "chunk_seconds": args.chunk_seconds}
+        return load.dry_run(soak_proxies(), plan)
 
     data = run(args)
     data.update(minutes=args.minutes, connections=args.connections, chunk_seconds=args.chunk_seconds,

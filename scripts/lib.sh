@@ -32,6 +32,21 @@ venv_install() {
   echo "$want" > "$stamp"
 }
 
+# debian_tool COMMAND PACKAGE: installs Debian's PACKAGE when COMMAND is not on PATH (apt-get
+# update only when the package is not known yet: a fresh machine). The benchmarks call the
+# tool by name, so a user following the README gets it from scripts/setup, not from an error.
+debian_tool() {
+  local command=$1 package=$2 sudo=""
+  if command -v "$command" >/dev/null 2>&1; then
+    echo "    $command is $(command -v "$command")"
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  apt-cache show "$package" >/dev/null 2>&1 || $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$package"
+  command -v "$command" >/dev/null 2>&1 || { echo "    $package installed but no $command on PATH" >&2; return 1; }
+}
+
 # The environment every Pulumi command of the project runs with: the locally built toolchain,
 # no plugin downloads, no update checks.
 pulumi_env() {
