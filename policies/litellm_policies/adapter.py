@@ -31,6 +31,8 @@ from .registry import (
     DEFERRED_RESOURCE_POLICY,
     DEFERRED_STACK_POLICY,
     PolicySpec,
+    in_stack_findings,
+    in_stack_name,
     run_resource_rule,
     run_stack_rule,
     specs,
@@ -105,6 +107,16 @@ def _resource_validate(spec: PolicySpec):
     return validate
 
 
+def _in_stack_validate(spec: PolicySpec):
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        stack = Stack([resource_from_policy_resource(r) for r in args.resources])
+        for f in in_stack_findings(spec, stack):
+            if not f.deferred:
+                report_violation(f.message, f.urn)
+
+    return validate
+
+
 def _stack_validate(spec: PolicySpec):
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         stack = Stack([resource_from_policy_resource(r) for r in args.resources])
@@ -130,11 +142,11 @@ def merge_deferred(items: list[tuple[PolicySpec, Any]]) -> list[tuple[str, Any]]
     return out
 
 
-def _deferred_resource_validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    res = resource_from_args(args)
-    items = [(spec, f) for spec in specs() if spec.kind == "resource" for f in run_resource_rule(spec, res) if f.deferred]
-    for message, _ in merge_deferred(items):
-        report_violation(message, None)
+def _deferred_resource_validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    stack = Stack([resource_from_policy_resource(r) for r in args.resources])
+    items = [(spec, f) for spec in specs() if spec.kind == "resource" for f in in_stack_findings(spec, stack) if f.deferred]
+    for message, urn in merge_deferred(items):
+        report_violation(message, urn)
 
 
 def _deferred_stack_validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -158,6 +170,15 @@ def build_policies() -> list:
                     enforcement_level=EnforcementLevel.MANDATORY,
                 )
             )
+            policies.append(
+                StackValidationPolicy(
+                    name=in_stack_name(spec),
+                    description=f"{spec.description} (Judged with every resource of the stack visible: what another "
+                    "resource decides, e.g. a ConfigMap loaded by envFrom, which the resource policy cannot see.)",
+                    validate=_in_stack_validate(spec),
+                    enforcement_level=EnforcementLevel.MANDATORY,
+                )
+            )
         else:
             policies.append(
                 StackValidationPolicy(
@@ -168,12 +189,12 @@ def build_policies() -> list:
                 )
             )
     policies.append(
-        ResourceValidationPolicy(
+        StackValidationPolicy(
             name=DEFERRED_RESOURCE_POLICY,
             description=(
-                "Checks of litellm-* resource policies deferred because a value is unknown until apply (or comes from "
-                "another resource a resource policy cannot see). Not a pass: they run again with known values on "
-                "`pulumi up`. Fix: nothing now; re-run the preview after apply, or set the value inline."
+                "Checks of litellm-* resource policies deferred because a value is unknown until apply, even with "
+                "every resource of the stack visible. Not a pass: they run again with known values on `pulumi up`. "
+                "Fix: nothing now; re-run the preview after apply, or set the value inline."
             ),
             validate=_deferred_resource_validate,
             enforcement_level=EnforcementLevel.ADVISORY,

@@ -707,9 +707,12 @@ def pod_has_unknown_containers(res: Resource) -> bool:
 class Stack:
     """The resources a rule can see, with lookups across them."""
 
-    def __init__(self, resources: Iterable[Resource], partial: bool = False):
+    def __init__(self, resources: Iterable[Resource], partial: bool = False, focus: Resource | None = None):
         self.resources = list(resources)
         self.partial = partial
+        #: A resource rule judged with the whole stack visible judges `focus` only: its
+        #: containers and configs; lookups (ConfigMaps, Services, autoscalers) see everything.
+        self.focus = focus
         self.by_urn = {r.urn: r for r in self.resources}
         self.by_name: dict[str, list[Resource]] = {}
         for r in self.resources:
@@ -781,10 +784,15 @@ class Stack:
         return None
 
     # ---- containers
+    @property
+    def judged(self) -> list[Resource]:
+        """The resources whose containers and configs the rules judge."""
+        return [self.focus] if self.focus is not None else self.resources
+
     @cached_property
     def containers(self) -> list[Container]:
         out: list[Container] = []
-        for r in self.resources:
+        for r in self.judged:
             out.extend(containers_of(r))
         for c in out:
             if c.platform == "docker":
@@ -812,7 +820,7 @@ class Stack:
         """Workloads whose containers cannot be told yet (unknown container list, or a
         Docker container with unknown image and command): they may be LiteLLM."""
         out = []
-        for r in self.resources:
+        for r in self.judged:
             if pod_template_path(r) is not None and pod_has_unknown_containers(r):
                 out.append(r)
             elif r.type == DOCKER_CONTAINER:
@@ -965,7 +973,7 @@ class Stack:
     @cached_property
     def configs(self) -> list[LiteLLMConfig]:
         out: list[LiteLLMConfig] = []
-        for r in self.resources:
+        for r in self.judged:
             out.extend(configs_in(r))
         return out
 

@@ -9,7 +9,7 @@ policy sees); a stack rule is `fn(stack: Stack) -> list[Finding]`.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .detect import Stack
@@ -78,12 +78,37 @@ def specs() -> list[PolicySpec]:
     return list(_SPECS)
 
 
+#: A resource rule's second policy: the same rule on each resource with the whole stack visible.
+IN_STACK_SUFFIX = "-in-stack"
+
+
+def in_stack_name(spec: PolicySpec) -> str:
+    return spec.name + IN_STACK_SUFFIX
+
+
 def policy_names() -> list[str]:
-    return [s.name for s in specs()] + [DEFERRED_RESOURCE_POLICY, DEFERRED_STACK_POLICY]
+    """Every policy of the pack, in the pack's order (a resource rule's -in-stack policy follows it)."""
+    names = [n for s in specs() for n in ((s.name, in_stack_name(s)) if s.kind == "resource" else (s.name,))]
+    return names + [DEFERRED_RESOURCE_POLICY, DEFERRED_STACK_POLICY]
 
 
 def run_resource_rule(spec: PolicySpec, res: Resource) -> list[Finding]:
     return _guard(spec, lambda: spec.fn(res, Stack([res], partial=True)), res.urn)
+
+
+def in_stack_findings(spec: PolicySpec, stack: Stack) -> list[Finding]:
+    """A resource rule judged on every resource with the whole stack visible: what a ConfigMap
+    loaded by `envFrom`, a mounted Secret or another resource decides is judged here, where the
+    resource policy (one resource, as CrossGuard gives it) could only defer. Violations the
+    resource policy already reports are left out; deferrals are the ones the stack cannot
+    resolve either."""
+    out: list[Finding] = []
+    for res in stack.resources:
+        reported = {f.message for f in run_resource_rule(spec, res) if not f.deferred}
+        focused = Stack(stack.resources, focus=res)
+        full = _guard(spec, lambda: spec.fn(res, focused), res.urn)
+        out.extend(replace(f, urn=f.urn or res.urn) for f in full if f.deferred or f.message not in reported)
+    return out
 
 
 def run_stack_rule(spec: PolicySpec, stack: Stack) -> list[Finding]:
@@ -158,18 +183,25 @@ def evaluate(resources: Iterable[Any], config: Mapping[str, Any] | None = None) 
         if spec.kind == "resource":
             for res in res_list:
                 for f in run_resource_rule(spec, res):
-                    out.extend(_to_violation(spec, f, res.urn, level, deferred_res_level, DEFERRED_RESOURCE_POLICY))
+                    out.extend(_to_violation(spec, f, res.urn, level, DISABLED, DEFERRED_RESOURCE_POLICY))
+            companion_level = enforcement_for(in_stack_name(spec), config)
+            for f in in_stack_findings(spec, stack):
+                out.extend(_to_violation(spec, f, f.urn, companion_level, deferred_res_level, DEFERRED_RESOURCE_POLICY, in_stack_name(spec)))
         else:
             for f in run_stack_rule(spec, stack):
                 out.extend(_to_violation(spec, f, f.urn, level, deferred_stack_level, DEFERRED_STACK_POLICY))
     return out
 
 
-def _to_violation(spec: PolicySpec, f: Finding, urn: str | None, level: str, dlevel: str, dname: str) -> list[Violation]:
+def _to_violation(
+    spec: PolicySpec, f: Finding, urn: str | None, level: str, dlevel: str, dname: str, name: str | None = None
+) -> list[Violation]:
+    """A finding as CrossGuard reports it: under `name` (default: the rule's policy), or, when
+    deferred, under the deferred-checks policy `dname` naming the rule's policy."""
     if f.deferred:
         if dlevel == DISABLED:
             return []
         return [Violation(dname, spec.rule_id, urn, f"{f.message} (policy {spec.name})", dlevel, True)]
     if level == DISABLED:
         return []
-    return [Violation(spec.name, spec.rule_id, urn, f.message, MANDATORY if level == "remediate" else level)]
+    return [Violation(name or spec.name, spec.rule_id, urn, f.message, MANDATORY if level == "remediate" else level)]

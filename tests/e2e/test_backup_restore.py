@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.dockerutil import docker, free_port, names_with_prefix
+from e2e.dockerutil import docker, free_port, names_with_prefix, psql
 
 from devtools.pulumi_project import ROOT, Project, require_plugins
 
@@ -91,11 +91,6 @@ def ops(project: Project, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ops", *args], cwd=project.dir, env=env, capture_output=True, text=True, timeout=900
     )
-
-
-def psql(container: str, sql: str) -> str:
-    """SQL over the container's local socket (Postgres publishes no port, N1)."""
-    return docker("exec", container, "psql", "-U", "litellm", "-d", "litellm", "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql).strip()
 
 
 def in_proxy(container: str, script: str, *args: str) -> str:

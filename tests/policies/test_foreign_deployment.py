@@ -99,8 +99,8 @@ def test_unrelated_workloads_are_skipped():
 
 def test_compliant_team_variant_with_envfrom():
     """Another team's compliant layout: non-secret settings in a ConfigMap and secrets in
-    a Secret, both through envFrom; different names and labels. Stack rules resolve
-    envFrom; resource policies cannot see the ConfigMap and defer (advisory)."""
+    a Secret, both through envFrom; different names and labels. The resource policies cannot
+    see the ConfigMap; their -in-stack policies judge it (before: deferred, advisory, forever)."""
     st = copy.deepcopy(k8s_stack())
     proxy = container(st["proxy"])
     settings = {e["name"]: e["value"] for e in proxy["env"] if "value" in e}
@@ -116,10 +116,10 @@ def test_compliant_team_variant_with_envfrom():
         property_dependencies=copy.deepcopy(st["secret"].property_dependencies),
     )
     vs = run(st)
-    assert not real(vs), [v.message for v in real(vs)]
-    deferred = {v.rule_id for v in vs if v.deferred}
-    assert {"P6", "H1", "D5"} <= deferred
-    assert all(v.policy_name == "litellm-deferred-resource-checks" for v in vs if v.deferred)
+    assert vs == [], [v.message for v in vs]
+    # and the same layout with one forbidden value in the ConfigMap is a violation of its rule
+    st["settings"].props["data"]["LITELLM_LOG"] = "DEBUG"
+    assert [(v.rule_id, v.policy_name) for v in run(st)] == [("P6", "litellm-p6-production-mode-in-stack")]
 
 
 def test_config_yaml_from_configgroup_is_found():

@@ -166,9 +166,12 @@ def test_adapter_resource_policy_with_unknowns(servicer):
             e["value"] = SENTINEL  # computed during preview
     diags = _analyze(servicer, st["proxy"])
     by = {d.policyName: d for d in diags}
-    assert set(by) == {"litellm-n2-image-pinned", "litellm-deferred-resource-checks"}
+    assert set(by) == {"litellm-n2-image-pinned"}  # deferrals are reported with the whole stack
     assert by["litellm-n2-image-pinned"].enforcementLevel == proto.MANDATORY
     assert "[N2]" in by["litellm-n2-image-pinned"].message
+    stack_diags = _analyze_stack(servicer, st.values())
+    by = {d.policyName: d for d in stack_diags}
+    assert "litellm-n2-image-pinned-in-stack" not in by  # reported once, by the resource policy
     d = by["litellm-deferred-resource-checks"]
     assert d.enforcementLevel == proto.ADVISORY and "[P6] deferred" in d.message and "LITELLM_LOG" in d.message
     # the SDK's own "can't run policy during preview" path was never taken
@@ -259,7 +262,8 @@ def test_adapter_merges_deferred_checks_per_unknown_value(servicer):
 
     st = k8s_stack()
     st["config"].props["data"]["config.yaml"] = SENTINEL  # rendered from outputs: unknown in preview
-    diags = _analyze(servicer, st["config"])
+    assert _analyze(servicer, st["config"]) == []
+    diags = [d for d in _analyze_stack(servicer, st.values()) if d.urn == st["config"].urn and d.policyName != "litellm-deferred-stack-checks"]
     assert len(diags) == 1
     (d,) = diags
     assert d.policyName == "litellm-deferred-resource-checks" and d.enforcementLevel == proto.ADVISORY
