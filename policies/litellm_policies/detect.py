@@ -44,6 +44,17 @@ K8S_BATCH_KINDS = {"Job", "CronJob"}
 
 CONFIG_MARKER_KEYS = ("model_list", "general_settings", "litellm_settings", "router_settings")
 
+#: CLI flags only `litellm` (the proxy's CLI) takes: a container passing one runs LiteLLM.
+LITELLM_ONLY_FLAGS = frozenset(
+    {"--num_workers", "--run_gunicorn", "--run_hypercorn", "--max_requests_before_restart", "--detailed_debug",
+     "--skip_server_startup", "--use_prisma_migrate", "--prometheus_metrics_port", "--max_requests_before_restart_jitter"}
+)  # fmt: skip
+#: Env vars only the proxy reads (a client calling it holds the master key, never these).
+LITELLM_ONLY_ENV = frozenset(
+    {"LITELLM_SALT_KEY", "LITELLM_MODE", "SEPARATE_HEALTH_APP", "SEPARATE_HEALTH_PORT", "DISABLE_SCHEMA_UPDATE",
+     "USE_PRISMA_MIGRATE", "STORE_MODEL_IN_DB", "PROXY_BATCH_WRITE_AT", "MAX_REQUESTS_BEFORE_RESTART"}
+)  # fmt: skip
+
 DEFAULT_MAIN_PORT = 4000
 DEFAULT_HEALTH_PORT = 4001
 
@@ -455,10 +466,13 @@ class Container:
 
     @property
     def label(self) -> str:
+        """How messages name the container; when its image does not say LiteLLM, why it was
+        taken for it, so a surprised reader can check (or rename) what gave it away."""
+        why = f" (taken for a LiteLLM proxy: {self.kind_reason})" if self.kind_reason else ""
         if self.platform == "docker":
-            return self.res.label
+            return self.res.label + why
         kind = "init container" if self.init else "container"
-        return f"{self.res.label} {kind} '{self.cname}'"
+        return f"{self.res.label} {kind} '{self.cname}'{why}"
 
     @cached_property
     def image(self) -> Any:
@@ -490,26 +504,42 @@ class Container:
     @cached_property
     def kind(self) -> str | None:
         """'litellm' | 'postgres' | 'redis' | None."""
+        return self._kind[0]
+
+    @property
+    def kind_reason(self) -> str | None:
+        """What made a container whose image does not say so a LiteLLM one (None otherwise)."""
+        return self._kind[1]
+
+    @cached_property
+    def _kind(self) -> tuple[str | None, str | None]:
+        """By the image's name first; then by what the container runs: its command, LiteLLM's
+        own CLI flags, or env vars only the proxy reads (an image renamed in a private registry
+        and started with its default entrypoint is still LiteLLM)."""
         k = image_kind(self.image)
         if k:
-            return k
+            return k, None
         toks = [t.lower() for t in self.tokens if not token_is_unknown(t)]
         bases = {posixpath.basename(t) for t in toks}
         if "litellm" in bases or "litellm-proxy" in bases or any(
             t.startswith("litellm.proxy") or "prisma_migration" in t for t in toks
         ):
-            return "litellm"
+            return "litellm", None
         if bases & {"redis-server", "valkey-server", "keydb-server"}:
-            return "redis"
+            return "redis", None
         if toks and posixpath.basename(toks[0]) in {"postgres", "postmaster"}:
-            return "postgres"
-        if self.image is UNKNOWN or (isinstance(self.image, ImageRef) and self.image.is_image_id):
-            names = set(self.env_names_hint())
-            if names & {"LITELLM_SALT_KEY", "LITELLM_MODE", "SEPARATE_HEALTH_APP"}:
-                return "litellm"
-            if "POSTGRES_PASSWORD" in names or "POSTGRES_DB" in names:
-                return "postgres"
-        return None
+            return "postgres", None
+        flags = sorted({t.split("=", 1)[0] for t in toks} & LITELLM_ONLY_FLAGS)
+        if flags:
+            return "litellm", f"its args {', '.join(flags)}"
+        names = set(self.env_names_hint())
+        proxy_env = sorted(names & LITELLM_ONLY_ENV)
+        if proxy_env:
+            return "litellm", f"env {', '.join(proxy_env)}"
+        unknown_image = self.image is UNKNOWN or (isinstance(self.image, ImageRef) and self.image.is_image_id)
+        if unknown_image and ("POSTGRES_PASSWORD" in names or "POSTGRES_DB" in names):
+            return "postgres", None
+        return None, None
 
     def env_names_hint(self) -> list[str]:
         if self.platform == "docker":
@@ -537,9 +567,17 @@ class Container:
             return "migration"
         if migrating:
             return "migration"
-        if self.platform == "docker" and not self.tokens_complete:
+        if self.platform == "docker" and not self.tokens_complete and not self._serves():
             return "litellm?"  # a proxy or a one-shot job: its command is unknown until apply
         return "proxy"
+
+    def _serves(self) -> bool:
+        """Docker computes `entrypoints` when a program leaves them to the image, so a preview
+        does not know them: known args that only a serving proxy takes decide (before, the dev
+        stack's own proxy was judged by no proxy rule at its first preview)."""
+        args, _ = split_tokens(self.args)
+        known = {t.split("=", 1)[0].lower() for t in args if not token_is_unknown(t)}
+        return bool(known & (LITELLM_ONLY_FLAGS - {"--skip_server_startup", "--use_prisma_migrate"} | {"--port", "--config"}))
 
     # ---- env
     def env(self, stack: "Stack | None" = None) -> Env:

@@ -2,6 +2,8 @@
 deferred. Each test failed on the pack before the fix (the bypass) and names the rule that now
 catches it."""
 
+from litellm_policies import UNKNOWN
+
 from .policy_fixtures import PROD, T_CM, R, container, messages, run
 
 
@@ -32,3 +34,50 @@ def test_an_env_entry_overrides_env_from_as_kubernetes_does(k8s):
     """`env` wins over `envFrom` for the same name: the compliant inline value is what runs."""
     _env_from_config_map(k8s, {"LITELLM_LOG": "DEBUG"})
     assert not messages(run(k8s, PROD), "P6")
+
+
+def _renamed_image(k8s) -> dict:
+    """The official image pushed to a private registry under another name, run with its default
+    entrypoint (no command): what the pack used to take for an unknown workload."""
+    c = container(k8s["proxy"])
+    c["image"] = "registry.internal.example/platform/gateway:2.3.1"
+    c.pop("command", None)
+    return c
+
+
+def test_a_renamed_proxy_image_is_still_judged_and_says_why(k8s):
+    c = _renamed_image(k8s)
+    c.pop("args", None)  # the image's default CMD
+    c["env"] = [e for e in c["env"] if e["name"] != "LITELLM_LOG"]
+    msgs = messages(run(k8s, PROD), "P6")
+    assert msgs and "taken for a LiteLLM proxy" in msgs[0] and "LITELLM_SALT_KEY" in msgs[0], msgs
+
+
+def test_a_renamed_proxy_found_by_its_cli_flags(k8s):
+    c = _renamed_image(k8s)
+    c["env"] = [e for e in c["env"] if not e["name"].startswith(("LITELLM_", "SEPARATE_"))]
+    msgs = messages(run(k8s, PROD), "S1")
+    assert any("no LITELLM_SALT_KEY" in m and "--num_workers" in m for m in msgs), msgs
+
+
+def test_a_client_that_only_calls_the_proxy_is_not_taken_for_one(k8s):
+    """A workload holding the master key to call the gateway is no proxy: no rule judges it."""
+    k8s["client"] = R(
+        "kubernetes:apps/v1:Deployment",
+        "batch-client",
+        {"metadata": {"name": "batch-client", "namespace": "litellm"}, "spec": {"template": {"spec": {"containers": [
+            {"name": "app", "image": "registry.internal.example/team/batch:1.0",
+             "env": [{"name": "LITELLM_MASTER_KEY", "valueFrom": {"secretKeyRef": {"name": "litellm-secrets", "key": "master-key"}}},
+                     {"name": "OPENAI_API_BASE", "value": "http://litellm-proxy:4000"}]}]}}}},
+    )  # fmt: skip
+    assert not [v for v in run(k8s, PROD) if v.urn == k8s["client"].urn]
+
+
+def test_a_docker_proxy_whose_entrypoint_is_unknown_at_preview_is_judged(docker):
+    """Docker computes `entrypoints` when the program leaves them to the image: at a first
+    preview they are unknown, and the proxy used to be "a proxy or a one-shot job?", judged by
+    no proxy rule (our own dev stack's N4 finding vanished through the engine)."""
+    docker["proxy"].props["entrypoints"] = UNKNOWN
+    docker["proxy"].props["envs"] = [e for e in docker["proxy"].props["envs"] if not e.startswith("LITELLM_LOG=")]
+    assert any("LITELLM_LOG" in m for m in messages(run(docker, PROD), "P6"))
+    assert messages(run(docker, PROD), "N4")
