@@ -286,6 +286,8 @@ def secret_sources(stack: Stack) -> list[SecretSource]:
         for role, names in ROLE_ENV.items():
             if role == "salt" and c.role != "proxy":
                 continue
+            if role == "master":
+                names = master_key_env(stack, c)
             for name in names:
                 var = env.vars.get(name)
                 if var is None:
@@ -319,6 +321,32 @@ def secret_sources(stack: Stack) -> list[SecretSource]:
                 picked, amb = _pick("redis", cands)
                 out.append(SecretSource("redis", c, "--requirepass", val, picked, amb, c.res))
     return out
+
+
+def config_master_key(stack: Stack, c: Container) -> Any:
+    """general_settings.master_key of the config a proxy loads (None, UNKNOWN or the value):
+    LiteLLM prefers it over LITELLM_MASTER_KEY, and `os.environ/NAME` there names the env var."""
+    cfgs = stack.configs_for(c) if c.role == "proxy" else []
+    if is_unknown(cfgs):
+        return UNKNOWN
+    for cfg in cfgs:
+        if is_unknown(cfg.data):
+            return UNKNOWN
+        value = get(cfg.data, "general_settings.master_key")
+        if value is not None:
+            return value
+    return None
+
+
+def master_key_env(stack: Stack, c: Container) -> tuple[str, ...]:
+    """The env var the proxy takes its master key from."""
+    value = config_master_key(stack, c)
+    if isinstance(value, str) and value.startswith(ENV_REF):
+        return (value[len(ENV_REF) :],)
+    return ROLE_ENV["master"]
+
+
+ENV_REF = "os.environ/"
 
 
 # ---------------------------------------------------------------- strength
@@ -606,18 +634,33 @@ def s3_master_key(stack: Stack) -> list[Finding]:
     out: list[Finding] = []
     sources = [s for s in secret_sources(stack) if s.role == "master"]
     for c in stack.proxies:
+        in_config = config_master_key(stack, c)
+        if isinstance(in_config, str) and not in_config.startswith(ENV_REF):
+            out.append(
+                violation(
+                    "S3",
+                    c.label,
+                    "a master key written into config.yaml (general_settings.master_key), which LiteLLM uses instead of "
+                    "LITELLM_MASTER_KEY: plaintext and not generated",
+                    "general_settings.master_key unset, or os.environ/LITELLM_MASTER_KEY",
+                    "remove general_settings.master_key from the config (LiteLLM then reads LITELLM_MASTER_KEY)",
+                    urn=c.res.urn,
+                )
+            )
+            continue
         if any(s.consumer is c for s in sources):
             continue
+        (name,) = master_key_env(stack, c)
         env = c.env(stack)
-        if not env.complete:
-            out.append(deferred("S3", c.label, f"LITELLM_MASTER_KEY ({env.gap_reason()})", urn=c.res.urn))
+        if not env.complete or is_unknown(in_config):
+            out.append(deferred("S3", c.label, f"{name} ({env.gap_reason() if not env.complete else 'the config'})", urn=c.res.urn))
             continue
         out.append(
             violation(
                 "S3",
                 c.label,
-                "no LITELLM_MASTER_KEY (the proxy would accept unauthenticated requests)",
-                "LITELLM_MASTER_KEY from a Secret",
+                f"no {name} (the proxy would accept unauthenticated requests)",
+                f"{name} from a Secret",
                 "generate the master key with pulumi-random and pass it via secretKeyRef",
                 urn=c.res.urn,
             )

@@ -4,7 +4,7 @@ catches it."""
 
 from litellm_policies import UNKNOWN
 
-from .policy_fixtures import PROD, T_CM, R, container, messages, run
+from .policy_fixtures import PROD, T_CM, R, container, messages, run, update_config
 
 
 def _env_from_config_map(k8s, data: dict[str, str]) -> None:
@@ -81,3 +81,21 @@ def test_a_docker_proxy_whose_entrypoint_is_unknown_at_preview_is_judged(docker)
     docker["proxy"].props["envs"] = [e for e in docker["proxy"].props["envs"] if not e.startswith("LITELLM_LOG=")]
     assert any("LITELLM_LOG" in m for m in messages(run(docker, PROD), "P6"))
     assert messages(run(docker, PROD), "N4")
+
+
+def test_s3_master_key_written_into_config_yaml_is_a_violation(k8s):
+    """LiteLLM prefers general_settings.master_key over LITELLM_MASTER_KEY (proxy_server.py,
+    1.106.2): a literal there is the key the proxy checks, whatever the env says."""
+    update_config(k8s["config"], lambda d: d.setdefault("general_settings", {}).update(master_key="sk-1234"))
+    msgs = messages(run(k8s, PROD), "S3")
+    assert any("general_settings.master_key" in m for m in msgs), msgs
+    assert not any("sk-1234" in m for m in msgs)
+
+
+def test_s3_master_key_taken_from_another_env_var_is_judged_there(k8s):
+    """`master_key: os.environ/GW_KEY` makes GW_KEY the key: a short literal there used to pass
+    (S3 judged LITELLM_MASTER_KEY, which the proxy no longer used)."""
+    update_config(k8s["config"], lambda d: d.setdefault("general_settings", {}).update(master_key="os.environ/GW_KEY"))
+    container(k8s["proxy"])["env"].append({"name": "GW_KEY", "value": "sk-1234"})
+    msgs = messages(run(k8s, PROD), "S3")
+    assert any("GW_KEY" in m for m in msgs), msgs
