@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 from .common import proxies
@@ -67,6 +68,10 @@ def h1_separate_health_app(res: Resource, stack: Stack) -> list[Finding]:
     return out
 
 
+#: Docker's healthcheck timeout when none is set (or 0).
+DOCKER_DEFAULT_TIMEOUT = 30.0
+
+
 def _resolve_port(c: Container, port: Any) -> Any:
     if is_unknown(port):
         return UNKNOWN
@@ -80,21 +85,71 @@ def _resolve_port(c: Container, port: Any) -> Any:
     return to_number(port)
 
 
-def _exec_target(cmd: Any) -> tuple[Any, Any]:
-    """(port, path) from an exec / Docker healthcheck command such as
-    `curl -f http://localhost:4001/health/liveliness`."""
+_URL = re.compile(r"^(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+):(\d+)(/[\w/.-]*)?$")
+_SHELLS = ("sh", "bash", "ash", "dash")
+#: What a probe needs: an HTTP client whose exit status is the request's result.
+CHECKS = "curl -f/--fail, wget, or python's urllib urlopen of the health URL, alone (a shell may add `|| exit 1`)"
+
+
+def _url_target(token: str) -> tuple[int, str | None] | None:
+    m = _URL.match(token.strip("'\""))
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def _shell_script(argv: list[str]) -> str | None:
+    """The script of `sh -c SCRIPT` (Docker: CMD-SHELL), else None."""
+    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
+        return argv[2]
+    return None
+
+
+def _http_check(argv: list[str]) -> tuple[Any, Any, str | None]:
+    """(port, path, problem): the URL an exec probe requests, when its exit status is the
+    request's result; otherwise a problem saying why the probe cannot fail. Before, a command
+    that merely mentioned the URL (`echo http://…:4001/health/liveliness; exit 0`) passed."""
+    script = _shell_script(argv)
+    if script is not None:
+        first, *rest = script.split("||")
+        if [r.strip() for r in rest] not in ([], ["exit 1"]) or any(x in first for x in (";", "&", "|", "`", "$(", "\n")):
+            return None, None, f"a shell script ({script!r}) whose exit status is not the request's"
+        try:
+            argv = shlex.split(first)
+        except ValueError:
+            return None, None, "a shell script that does not parse"
+    if not argv:
+        return None, None, "an empty command"
+    prog = argv[0].rsplit("/", 1)[-1]
+    targets = [t for t in (_url_target(a) for a in argv[1:]) if t]
+    if prog == "curl":
+        fails = any(a in ("-f", "--fail", "--fail-with-body") or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in argv[1:])
+        if not fails:
+            return None, None, "curl without -f/--fail (it exits 0 on an HTTP error status)"
+    elif prog.startswith("python") and "-c" in argv:
+        code = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
+        if "urlopen(" not in code or re.search(r"\b(try|except|exit|or)\b", code):
+            return None, None, "python code that does not just urlopen the URL (an error must fail it)"
+        targets = [t for t in (_url_target(u) for u in re.findall(r"['\"]([^'\"]+)['\"]", code)) if t]
+    elif prog != "wget":
+        return None, None, f"{prog!r}, not an HTTP client whose exit status is the request's"
+    if len(targets) != 1:
+        return None, None, f"{'no' if not targets else 'more than one'} URL requested"
+    return targets[0][0], targets[0][1], None
+
+
+def _exec_target(cmd: Any) -> tuple[Any, Any, str | None]:
+    """(port, path, problem) of an exec probe / Docker healthcheck command (`CMD`, `CMD-SHELL`)."""
     if is_unknown(cmd):
-        return UNKNOWN, UNKNOWN
-    if not isinstance(cmd, list):
-        return None, None
+        return UNKNOWN, UNKNOWN, None
+    if not isinstance(cmd, list) or not cmd:
+        return None, None, "no command"
     if any(is_unknown(x) for x in cmd):
-        return UNKNOWN, UNKNOWN
-    text = " ".join(str(x) for x in cmd)
-    m = re.search(r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+):(\d+)(/[\w/.-]*)?", text)
-    if m:
-        return int(m.group(1)), m.group(2)
-    paths = re.findall(r"/health/[\w-]+", text)
-    return None, (paths[0] if paths else None)
+        return UNKNOWN, UNKNOWN, None
+    argv = [str(x) for x in cmd]
+    if argv[0] == "CMD-SHELL":
+        argv = ["sh", "-c", " ".join(argv[1:])]
+    elif argv[0] == "CMD":
+        argv = argv[1:]
+    return _http_check(argv)
 
 
 def _probe_target(c: Container, probe: dict) -> tuple[Any, Any, str]:
@@ -105,13 +160,25 @@ def _probe_target(c: Container, probe: dict) -> tuple[Any, Any, str]:
         path = h.get("path")
         return _resolve_port(c, h.get("port")), (UNKNOWN if is_unknown(path) else path), "httpGet"
     if isinstance(probe.get("exec"), dict):
-        port, path = _exec_target(probe["exec"].get("command"))
-        return port, path, "exec"
+        port, path, problem = _exec_target(probe["exec"].get("command"))
+        return port, path, f"exec ({problem})" if problem else "exec"
     if isinstance(probe.get("tcpSocket"), dict):
         return _resolve_port(c, probe["tcpSocket"].get("port")), None, "tcpSocket"
     if isinstance(probe.get("grpc"), dict):
         return _resolve_port(c, probe["grpc"].get("port")), None, "grpc"
     return None, None, "no handler"
+
+
+def _cannot_fail(c: Container, name: str, problem: str, health: Any, path: str) -> Finding:
+    port = num(health or DEFAULT_HEALTH_PORT)
+    return violation(
+        "H2",
+        c.label,
+        f"a {name} command that cannot fail when the health app does: {problem}",
+        f"an httpGet probe, or an exec of {CHECKS}",
+        f"use httpGet {{port: {port}, path: {path}}} (Docker: ['CMD', 'curl', '-fsS', 'http://localhost:{port}{path}'])",
+        urn=c.res.urn,
+    )
 
 
 @stack_policy(
@@ -151,6 +218,9 @@ def h2_probes_on_health_port(stack: Stack) -> list[Finding]:
                 if is_unknown(port) or is_unknown(path):
                     out.append(deferred("H2", c.label, f"{name} port/path", urn=urn))
                     continue
+                if how.startswith("exec ("):
+                    out.append(_cannot_fail(c, name, how[len("exec (") : -1], health, paths[0]))
+                    continue
                 if health is None or port != health or path not in paths:
                     out.append(
                         violation(
@@ -169,9 +239,12 @@ def h2_probes_on_health_port(stack: Stack) -> list[Finding]:
                     violation("H2", c.label, "no healthcheck", f"a healthcheck on {want}", f"add healthcheck tests ['CMD', 'curl', '-fsS', 'http://localhost:{num(health or DEFAULT_HEALTH_PORT)}/health/liveliness']", urn=urn)
                 )
                 continue
-            port, path = _exec_target(tests)
+            port, path, problem = _exec_target(tests)
             if is_unknown(port) or is_unknown(path):
                 out.append(deferred("H2", c.label, "healthcheck.tests", urn=urn))
+                continue
+            if problem:
+                out.append(_cannot_fail(c, "healthcheck", problem, health, LIVENESS_PATHS[0]))
                 continue
             if health is None or port != health or path not in LIVENESS_PATHS + READINESS_PATHS:
                 out.append(
@@ -213,10 +286,13 @@ def h3_probe_timeout(res: Resource, stack: Stack) -> list[Finding]:
             if not isinstance(hc, dict):
                 continue
             raw = hc.get("timeout")
-            t = parse_duration(raw) if raw is not None else 30.0
+            t = parse_duration(raw) if raw is not None else DOCKER_DEFAULT_TIMEOUT
+            if t == 0:
+                t = DOCKER_DEFAULT_TIMEOUT  # Docker runs a zero timeout (what the provider reads back when unset) as its default
             if is_unknown(t):
                 out.append(deferred("H3", c.label, "healthcheck.timeout"))
             elif t is None or t > PROBE_TIMEOUT:
-                found = f"healthcheck.timeout {fmt(raw)}" if raw is not None else "no healthcheck.timeout (Docker default 30s)"
+                found = f"healthcheck.timeout {fmt(raw)}" if raw is not None else "no healthcheck.timeout"
+                found += " (Docker runs 30s)" if t == DOCKER_DEFAULT_TIMEOUT and parse_duration(raw) in (None, 0.0) else ""
                 out.append(violation("H3", c.label, found, f"≤ {PROBE_TIMEOUT}s", "set healthcheck timeout '5s'"))
     return out

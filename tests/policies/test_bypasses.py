@@ -99,3 +99,44 @@ def test_s3_master_key_taken_from_another_env_var_is_judged_there(k8s):
     container(k8s["proxy"])["env"].append({"name": "GW_KEY", "value": "sk-1234"})
     msgs = messages(run(k8s, PROD), "S3")
     assert any("GW_KEY" in m for m in msgs), msgs
+
+
+def _liveness_exec(k8s, command: list[str]) -> None:
+    container(k8s["proxy"])["livenessProbe"] = {"exec": {"command": command}, "timeoutSeconds": 5, "periodSeconds": 10}
+
+
+def test_h2_an_exec_probe_that_only_mentions_the_health_url_is_a_violation(k8s):
+    _liveness_exec(k8s, ["sh", "-c", "echo http://localhost:4001/health/liveliness; exit 0"])
+    msgs = messages(run(k8s, PROD), "H2")
+    assert any("livenessProbe" in m and "cannot fail" in m for m in msgs), msgs
+
+
+def test_h2_curl_without_fail_exits_0_on_an_error_status(k8s):
+    _liveness_exec(k8s, ["curl", "-s", "http://localhost:4001/health/liveliness"])
+    assert any("cannot fail" in m for m in messages(run(k8s, PROD), "H2"))
+
+
+def test_h2_a_healthcheck_that_swallows_the_failure_is_a_violation(docker):
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD-SHELL", "curl -f http://localhost:4001/health/liveliness || true"]
+    assert any("cannot fail" in m for m in messages(run(docker, PROD), "H2"))
+
+
+def test_h2_real_http_checks_pass(k8s, docker):
+    for command in (
+        ["curl", "-fsS", "http://localhost:4001/health/liveliness"],
+        ["sh", "-c", "curl -f http://127.0.0.1:4001/health/liveliness || exit 1"],
+        ["wget", "-q", "-O", "/dev/null", "http://localhost:4001/health/liveliness"],
+        ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:4001/health/liveliness', timeout=4)"],
+    ):
+        _liveness_exec(k8s, command)
+        assert not messages(run(k8s, PROD), "H2"), command
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD-SHELL", "curl -f http://localhost:4001/health/readiness || exit 1"]
+    assert not messages(run(docker, PROD), "H2")
+
+
+def test_h3_a_zero_healthcheck_timeout_is_dockers_default_of_30s(docker):
+    """The provider reads back "0s" for an unset timeout, which Docker runs as 30 s: it used to
+    count as ≤ 5 s."""
+    docker["proxy"].props["healthcheck"]["timeout"] = "0s"
+    msgs = messages(run(docker, PROD), "H3")
+    assert msgs and "30" in msgs[0], msgs

@@ -86,7 +86,7 @@ def test_h3_timeouts(k8s, docker):
     docker["proxy"].props["healthcheck"]["timeout"] = "10s"
     assert any("healthcheck.timeout '10s'" in x for x in messages(run(docker), "H3"))
     docker["proxy"].props["healthcheck"].pop("timeout")
-    assert any("Docker default 30s" in x for x in messages(run(docker), "H3"))
+    assert any("no healthcheck.timeout (Docker runs 30s)" in x for x in messages(run(docker), "H3"))
 
 
 def test_h3_k8s_default_timeout_is_fine(k8s):
@@ -570,8 +570,8 @@ def test_h2_docker_healthcheck_without_tests_and_findings_point_at_the_proxy(doc
         ({"grpc": {"port": "health"}}, "livenessProbe grpc on port 4001 path nothing (not set)"),
         ({"tcpSocket": {"port": "nope"}}, "livenessProbe tcpSocket on port nothing (not set) path nothing (not set)"),
         ({"httpGet": {"path": "/health/liveliness", "port": "health"}}, None),
-        ({"exec": {"command": ["check", "/health/liveliness"]}}, "livenessProbe exec on port nothing (not set) path '/health/liveliness'"),
-        ({"exec": {"command": ["check"]}}, "livenessProbe exec on port nothing (not set) path nothing (not set)"),
+        ({"exec": {"command": ["check", "/health/liveliness"]}}, "a livenessProbe command that cannot fail when the health app does: 'check', not an HTTP client whose exit status is the request's"),
+        ({"exec": {"command": ["curl", "-f", "http://localhost:4000/health/liveliness"]}}, "livenessProbe exec on port 4000 path '/health/liveliness'"),
     ],
 )
 def test_h2_named_ports_and_targets_without_a_port(k8s, probe, found):
