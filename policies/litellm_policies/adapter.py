@@ -17,6 +17,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -120,7 +121,7 @@ def _in_stack_validate(spec: PolicySpec):
 def _stack_validate(spec: PolicySpec):
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         stack = Stack([resource_from_policy_resource(r) for r in args.resources])
-        for f in run_stack_rule(spec, stack):
+        for f in run_stack_rule(spec, stack, args.get_config()):
             if not f.deferred:
                 report_violation(f.message, f.urn)
 
@@ -186,6 +187,9 @@ def build_policies() -> list:
                     description=spec.description,
                     validate=_stack_validate(spec),
                     enforcement_level=EnforcementLevel.MANDATORY,
+                    config_schema=PolicyConfigSchema({k: {**v.schema, "default": v.default} for k, v in spec.settings.items()})
+                    if spec.settings
+                    else None,
                 )
             )
     policies.append(

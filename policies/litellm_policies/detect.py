@@ -751,6 +751,8 @@ class Stack:
         #: A resource rule judged with the whole stack visible judges `focus` only: its
         #: containers and configs; lookups (ConfigMaps, Services, autoscalers) see everything.
         self.focus = focus
+        #: The running stack policy's settings from the pack config (registry.run_stack_rule).
+        self.settings: dict[str, Any] = {}
         self.by_urn = {r.urn: r for r in self.resources}
         self.by_name: dict[str, list[Resource]] = {}
         for r in self.resources:

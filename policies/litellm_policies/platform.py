@@ -20,15 +20,13 @@ from .detect import (
     selector_matches,
 )
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
-from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
+from .registry import ADVISORY, MANDATORY, Setting, resource_policy, stack_policy
 from .values import as_list, get, to_number
 from .workloads import min_instances
 
 WORKLOADS = "kubernetes workloads, docker Container/RemoteImage/Image running LiteLLM, Postgres or Redis"
 
 VERSION_TAG = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*-)*v?\d+\.\d+(?:\.\d+)*(?:[-_.+][A-Za-z0-9]+)*$")
-COMPROMISED_LITELLM = ("1.82.7", "1.82.8")
-_COMPROMISED_RE = re.compile(r"(?<![\d.])v?(1\.82\.[78])(?![\d])")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -78,42 +76,67 @@ def n2_image_pinned(res: Resource, stack: Stack) -> list[Finding]:
     return out
 
 
-def _compromised_in(text: Any) -> str | None:
-    if not isinstance(text, str):
-        return None
-    m = _COMPROMISED_RE.search(text)
+#: The default of the pack-config list (HARDENING N2: PyPI 1.82.7 and 1.82.8, March 2026).
+COMPROMISED_LITELLM = ("1.82.7", "1.82.8")
+N2_SETTINGS = {
+    "compromisedVersions": Setting({"type": "array", "items": {"type": "string"}}, list(COMPROMISED_LITELLM)),
+    "compromisedDigests": Setting({"type": "array", "items": {"type": "string"}}, []),
+}
+
+
+def _version_pattern(versions: list[str]) -> re.Pattern | None:
+    alts = "|".join(re.escape(v.lstrip("v")) for v in versions if v)
+    return re.compile(rf"(?<![\d.])v?({alts})(?![\d])") if alts else None
+
+
+def _compromised_in(text: Any, pattern: re.Pattern | None) -> str | None:
+    m = pattern.search(text) if pattern and isinstance(text, str) else None
     return m.group(1) if m else None
 
 
-@resource_policy(
+@stack_policy(
     "litellm-n2-no-compromised-litellm",
     "N2",
-    "N2: LiteLLM versions known to be compromised (PyPI 1.82.7 and 1.82.8, March 2026) are refused, in image tags, "
-    "image build args and `pip install` commands. Fix: pin another LiteLLM version (e.g. 1.106.2).",
+    "N2: LiteLLM releases known to be compromised are refused, in image tags, image digests, image build args and "
+    "`pip install` commands. The lists are this policy's pack config: compromisedVersions (default 1.82.7 and "
+    "1.82.8, PyPI, March 2026) and compromisedDigests (sha256:… of images known to carry one). "
+    "Fix: pin another LiteLLM version (e.g. 1.106.2).",
     MANDATORY,
     WORKLOADS,
+    N2_SETTINGS,
 )
-def n2_no_compromised(res: Resource, stack: Stack) -> list[Finding]:
+def n2_no_compromised(stack: Stack) -> list[Finding]:
+    pattern = _version_pattern([str(v) for v in stack.settings["compromisedVersions"] or []])
+    digests = {str(d).lower() for d in stack.settings["compromisedDigests"] or []}
     out = []
+    for res in stack.resources:
+        out.extend(_compromised(res, Stack(stack.resources, focus=res), pattern, digests))
+    return out
+
+
+def _compromised(res: Resource, stack: Stack, pattern: re.Pattern | None, digests: set[str]) -> list[Finding]:
+    out = []
+    fix = "pin a LiteLLM release that is not on the policy's compromisedVersions / compromisedDigests lists"
     for where, raw in _image_sources(res, stack):
         img = parse_image(raw)
-        if isinstance(img, ImageRef) and image_kind(img) == "litellm":
-            v = _compromised_in(img.tag or "")
-            if v:
-                out.append(violation("N2", where, f"LiteLLM {v} (image tag {img.tag!r})", "a LiteLLM version other than 1.82.7 / 1.82.8", "pin a safe LiteLLM version"))
+        if not isinstance(img, ImageRef):
+            continue
+        if img.digest and img.digest.lower() in digests:
+            out.append(violation("N2", where, f"image digest {img.digest} (on the compromisedDigests list)", "an image not known to be compromised", fix, urn=res.urn))
+        v = _compromised_in(img.tag or "", pattern) if image_kind(img) == "litellm" else None
+        if v:
+            out.append(violation("N2", where, f"LiteLLM {v} (image tag {img.tag!r}), a compromised release", "a LiteLLM release not on compromisedVersions", fix, urn=res.urn))
     if res.type == "docker:index/image:Image":
         args = get(res.props, "build.args")
-        if isinstance(args, dict):
-            for k, v in args.items():
-                ver = _compromised_in(v) if "litellm" in k.lower() or "litellm" in str(v).lower() else None
-                if ver:
-                    out.append(violation("N2", res.label, f"build arg {k} = LiteLLM {ver}", "a safe LiteLLM version", f"change build arg {k}"))
+        for k, v in args.items() if isinstance(args, dict) else []:
+            ver = _compromised_in(v, pattern) if "litellm" in k.lower() or "litellm" in str(v).lower() else None
+            if ver:
+                out.append(violation("N2", res.label, f"build arg {k} = LiteLLM {ver}, a compromised release", "a safe LiteLLM version", f"change build arg {k}", urn=res.urn))
     for c in _judged_containers(stack):
         for t in c.tokens:
-            if "litellm" in t.lower():
-                ver = _compromised_in(t)
-                if ver:
-                    out.append(violation("N2", c.label, f"`{t}` in the command (LiteLLM {ver})", "a safe LiteLLM version", "install another LiteLLM version"))
+            ver = _compromised_in(t, pattern) if "litellm" in t.lower() else None
+            if ver:
+                out.append(violation("N2", c.label, f"`{t}` in the command (LiteLLM {ver}, a compromised release)", "a safe LiteLLM version", "install another LiteLLM version", urn=res.urn))
     return out
 
 

@@ -9,7 +9,7 @@ policy sees); a stack rule is `fn(stack: Stack) -> list[Finding]`.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .detect import Stack
@@ -33,21 +33,36 @@ class PolicySpec:
     description: str
     dev: str  # enforcement in config/dev.json (prod.json: mandatory)
     applies_to: str  # resource types it judges, for the docs
+    settings: Mapping[str, "Setting"] = field(default_factory=dict)
+
+    def settings_from(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The policy's settings: its pack-config entry's values over the defaults."""
+        given = given if isinstance(given, Mapping) else {}
+        return {k: given.get(k, s.default) for k, s in self.settings.items()}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value of a policy's pack-config entry (lists that change without a new pack version)."""
+
+    schema: dict[str, Any]
+    default: Any
 
 
 _SPECS: list[PolicySpec] = []
 
 
-def _register(kind: str, name: str, rule_id: str, description: str, dev: str, applies_to: str):
+def _register(kind: str, name: str, rule_id: str, description: str, dev: str, applies_to: str, settings: Mapping[str, Setting] | None = None):
     assert name.startswith("litellm-") and name == name.lower(), name
     assert f"-{rule_id.lower()}-" in name, (name, rule_id)
     assert dev in (MANDATORY, ADVISORY), dev
     assert "Fix:" in description, name
+    assert kind == "stack" or not settings, "settings only on stack policies: a resource rule's -in-stack twin would need them too"
 
     def deco(fn):
         if any(s.name == name for s in _SPECS):
             raise ValueError(f"duplicate policy {name}")
-        _SPECS.append(PolicySpec(name, rule_id, kind, fn, description, dev, applies_to))
+        _SPECS.append(PolicySpec(name, rule_id, kind, fn, description, dev, applies_to, dict(settings or {})))
         fn.policy_name = name
         fn.rule_id = rule_id
         return fn
@@ -59,8 +74,8 @@ def resource_policy(name: str, rule_id: str, description: str, dev: str, applies
     return _register("resource", name, rule_id, description, dev, applies_to)
 
 
-def stack_policy(name: str, rule_id: str, description: str, dev: str, applies_to: str):
-    return _register("stack", name, rule_id, description, dev, applies_to)
+def stack_policy(name: str, rule_id: str, description: str, dev: str, applies_to: str, settings: Mapping[str, Setting] | None = None):
+    return _register("stack", name, rule_id, description, dev, applies_to, settings)
 
 
 def specs() -> list[PolicySpec]:
@@ -111,7 +126,9 @@ def in_stack_findings(spec: PolicySpec, stack: Stack) -> list[Finding]:
     return out
 
 
-def run_stack_rule(spec: PolicySpec, stack: Stack) -> list[Finding]:
+def run_stack_rule(spec: PolicySpec, stack: Stack, given: Mapping[str, Any] | None = None) -> list[Finding]:
+    """`given`: the policy's pack-config entry (its settings; the enforcement level is not read here)."""
+    stack.settings = spec.settings_from(given)
     return _guard(spec, lambda: spec.fn(stack), None)
 
 
@@ -188,7 +205,7 @@ def evaluate(resources: Iterable[Any], config: Mapping[str, Any] | None = None) 
             for f in in_stack_findings(spec, stack):
                 out.extend(_to_violation(spec, f, f.urn, companion_level, deferred_res_level, DEFERRED_RESOURCE_POLICY, in_stack_name(spec)))
         else:
-            for f in run_stack_rule(spec, stack):
+            for f in run_stack_rule(spec, stack, (config or {}).get(spec.name)):
                 out.extend(_to_violation(spec, f, f.urn, level, deferred_stack_level, DEFERRED_STACK_POLICY))
     return out
 

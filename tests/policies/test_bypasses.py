@@ -140,3 +140,30 @@ def test_h3_a_zero_healthcheck_timeout_is_dockers_default_of_30s(docker):
     docker["proxy"].props["healthcheck"]["timeout"] = "0s"
     msgs = messages(run(docker, PROD), "H3")
     assert msgs and "30" in msgs[0], msgs
+
+
+def _proxy_image(k8s, image: str) -> None:
+    container(k8s["proxy"])["image"] = image
+
+
+def test_n2_a_newly_compromised_release_is_refused_through_pack_config(k8s):
+    """Before: the list was code, so blocking a new release needed a new pack version."""
+    _proxy_image(k8s, "ghcr.io/berriai/litellm:v1.107.0")
+    assert not messages(run(k8s, PROD), "N2")
+    config = {**PROD, "litellm-n2-no-compromised-litellm": {"compromisedVersions": ["1.82.7", "1.82.8", "1.107.0"]}}
+    msgs = messages(run(k8s, config), "N2")
+    assert any("1.107.0" in m and "compromised" in m for m in msgs), msgs
+
+
+def test_n2_a_compromised_release_pinned_by_digest_is_refused(k8s):
+    digest = "sha256:" + "ab" * 32
+    _proxy_image(k8s, f"registry.internal.example/mirror/litellm@{digest}")
+    assert not messages(run(k8s, PROD), "N2")
+    config = {**PROD, "litellm-n2-no-compromised-litellm": {"compromisedDigests": [digest]}}
+    msgs = messages(run(k8s, config), "N2")
+    assert any(digest in m for m in msgs), msgs
+
+
+def test_n2_the_default_list_still_refuses_the_known_releases(k8s):
+    _proxy_image(k8s, "ghcr.io/berriai/litellm:v1.82.8")
+    assert any("1.82.8" in m for m in messages(run(k8s, PROD), "N2"))
