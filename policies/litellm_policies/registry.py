@@ -86,6 +86,7 @@ def specs() -> list[PolicySpec]:
         observability,
         platform,
         proxy,
+        references,
         routing,
         secrets,
     )

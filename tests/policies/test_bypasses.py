@@ -167,3 +167,25 @@ def test_n2_a_compromised_release_pinned_by_digest_is_refused(k8s):
 def test_n2_the_default_list_still_refuses_the_known_releases(k8s):
     _proxy_image(k8s, "ghcr.io/berriai/litellm:v1.82.8")
     assert any("1.82.8" in m for m in messages(run(k8s, PROD), "N2"))
+
+
+def _salt_from_outside(k8s) -> None:
+    """The salt key from a Secret the stack does not hold: its value can never be known."""
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] != "LITELLM_SALT_KEY"]
+    c["env"].append({"name": "LITELLM_SALT_KEY", "valueFrom": {"secretKeyRef": {"name": "vault-synced", "key": "salt"}}})
+
+
+def test_s7_a_value_from_outside_the_stack_is_a_violation_in_prod(k8s):
+    """Before: S1/S2 deferred (advisory) forever, since no later run could know the value."""
+    _salt_from_outside(k8s)
+    vs = run(k8s, PROD)
+    msgs = messages(vs, "S7")
+    assert len(msgs) == 1 and "Secret 'litellm/vault-synced'" in msgs[0] and "trustedExternalObjects" in msgs[0], msgs
+
+
+def test_s7_an_outside_object_named_as_trusted_passes(k8s):
+    _salt_from_outside(k8s)
+    for trusted in ("Secret/litellm/vault-synced", "Secret/vault-synced"):
+        config = {**PROD, "litellm-s7-outside-references-trusted": {"trustedExternalObjects": [trusted]}}
+        assert not messages(run(k8s, config), "S7"), trusted
