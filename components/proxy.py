@@ -7,6 +7,7 @@ import pulumi
 
 from components import litellm_config as lc
 from components.args import PlacementArgs, location_from
+from components.exposure import public_url
 from components.platforms import deploy
 from components.settings import SLACK_WEBHOOK_KEY, load_settings
 from components.specs import ProxySpec
@@ -82,11 +83,14 @@ class LiteLLMProxy(pulumi.ComponentResource):
             if autoscaling
             else None,
             published_ports=(settings.docker.proxy_port, settings.docker.health_port),
+            ingress=settings.ingress,
+            load_balancer=settings.load_balancer,
             # The migration step waits for whatever the proxy was told to wait for (the data stores).
             depends_on=list(opts.depends_on) if opts and isinstance(opts.depends_on, list) else [],
         )
         endpoint = deploy("proxy", spec, where, self)
-        self.url = pulumi.Output.from_input(f"http://{endpoint.host}:{endpoint.port}")
+        # Clients outside the cluster use the public URL when the stack exposes the proxy (N5).
+        self.url = pulumi.Output.from_input(public_url(settings.ingress, settings.load_balancer) or f"http://{endpoint.host}:{endpoint.port}")
         self.workers = pulumi.Output.from_input(plan.workers)
         self.config_yaml = pulumi.Output.from_input(config_yaml)
         self.register_outputs({"url": self.url, "workers": self.workers, "config_yaml": self.config_yaml})

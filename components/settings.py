@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components import hardening as h
 from components.errors import CONFIG_NAMESPACE, ConfigError, Problem
+from components.exposure import IngressSettings, LoadBalancerSettings, exposure_problems
+from components.setting_model import SettingModel
 from components.sizing import MACHINE_CLASSES, ROLLOUTS, SizingPlan, plan_sizing
 
 #: Secret config keys with a fixed meaning; provider API keys are named by each model.
@@ -28,8 +29,7 @@ _EXACT_TAG = re.compile(r"^v?\d+(\.\d+)+([-_.+][0-9A-Za-z.]+)*$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+_Model = SettingModel
 
 
 class ModelRoute(_Model):
@@ -123,6 +123,8 @@ class StackSettings(_Model):
     mock_upstream: bool = False
     docker: DockerSettings = DockerSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
+    ingress: IngressSettings | None = None  # N5-N7: clients outside the cluster, over TLS
+    load_balancer: LoadBalancerSettings | None = None  # N5: the alternative to ingress
     secret_keys: frozenset[str] = Field(default=frozenset(), exclude=True)
 
     @field_validator("machine_class")
@@ -182,6 +184,7 @@ class StackSettings(_Model):
             problems.append(
                 Problem("replicas", str(self.replicas), "at least 2 proxy replicas (or autoscaling.minReplicas >= 2) on kubernetes", "N4")
             )
+        problems += exposure_problems(self.platform, self.ingress, self.load_balancer)
         if self.mock_upstream and not self.images.mock_upstream:
             problems.append(Problem("images.mockUpstream", "unset", "an image reference when mockUpstream is true"))
         return problems

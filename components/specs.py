@@ -7,11 +7,14 @@ platform module never recomputes sizing and a component never touches a platform
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pulumi
 
 from components.sizing import SizingPlan
+
+if TYPE_CHECKING:  # the settings modules import components.platforms, which imports this one
+    from components.exposure import IngressSettings, LoadBalancerSettings
 
 Platform = Literal["docker", "kubernetes"]
 
@@ -66,6 +69,8 @@ class ProxySpec:
     replicas: int
     autoscaling: tuple[int, int, int] | None  # (min, max, target CPU %)
     published_ports: tuple[int, int] = (0, 0)  # Docker only: host ports of proxy and health app
+    ingress: "IngressSettings | None" = None  # Kubernetes only: the way in from outside (N5-N7)
+    load_balancer: "LoadBalancerSettings | None" = None  # Kubernetes only: the alternative way in (N5)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 

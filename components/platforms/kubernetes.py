@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components import hardening as h
 from components.litellm_config import CONFIG_DIR, CONFIG_FILE, PROMETHEUS_MULTIPROC_DIR
+from components.platforms import kubernetes_exposure
 from components.platforms.common import postgres_args, redis_args, redis_auth_conf
 from components.specs import (
     POSTGRES_DB,
@@ -340,6 +341,10 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
         ),
     )
     _service(spec.name, ns, labels, {"http": h.PROXY_PORT, "health": h.HEALTH_PORT, "metrics": h.METRICS_PORT}, parent)
+    if spec.ingress is not None:
+        kubernetes_exposure.ingress(spec.name, ns, labels, spec.name, spec.ingress, spec.plan, parent)
+    if spec.load_balancer is not None:
+        kubernetes_exposure.load_balancer(spec.name, ns, labels, spec.load_balancer, parent)
     k8s.policy.v1.PodDisruptionBudget(  # N4
         f"{spec.name}-pdb",
         metadata=_meta(spec.name, ns, labels),

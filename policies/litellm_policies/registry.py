@@ -82,6 +82,7 @@ def specs() -> list[PolicySpec]:
     from . import (  # noqa: F401  (importing registers the rules)
         cache,
         database,
+        exposure,
         health,
         observability,
         platform,
