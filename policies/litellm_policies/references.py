@@ -38,9 +38,9 @@ def references(c: Container) -> Iterator[tuple[str, Any, str]]:
         for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
             if isinstance(ef.get(key), dict):
                 yield kind, ef[key].get("name"), "envFrom"
-    mounted = {m.get("name") for m in _dicts(get(c.spec, "volumeMounts"))}
+    mounted = {m.get("name") for m in _dicts(get(c.spec, "volumeMounts")) if isinstance(m.get("name"), str)}
     for v in _dicts(get(c.pod or {}, "volumes")):
-        if v.get("name") in mounted:
+        if isinstance(v.get("name"), str) and v["name"] in mounted:
             for kind, name, _ in _volume_sources(v):
                 yield kind, name, f"volume {v.get('name')}"
 
