@@ -127,11 +127,11 @@ def _config_env(config: dict[str, Any], secret_keys: list[str]):
                 os.environ[k] = v
 
 
-def stack_file_config(stack: str, secret_value: Callable[[str], str]) -> tuple[dict[str, Any], list[str]]:
+def stack_file_config(stack: str, secret_value: Callable[[str], str], program: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
     """A committed stack file's config as the engine would pass it, without its secrets: every
     `secure:` value and every model key the file names but does not hold becomes
     `secret_value(key)` and is marked secret."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = yaml.safe_load((program / f"Pulumi.{stack}.yaml").read_text())["config"]
     models = config.get(f"{NAMESPACE}:models") or []
     needed = {f"{NAMESPACE}:{m['apiKeySecret']}" for m in models if isinstance(m, dict) and m.get("apiKeySecret")}
     secret_keys = sorted(needed | {k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}})
@@ -176,7 +176,14 @@ class FailedMigrationMocks(Mocks):
 
 
 def run_program(
-    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False, isolated: bool = False
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: list[str],
+    mocks: Mocks | None = None,
+    *,
+    preview: bool = False,
+    isolated: bool = False,
+    program: Path = ROOT,
 ) -> list[Registration]:
     """Run __main__.py for `stack` with `config` (full `litellm-gateway:key` names); `preview`
     runs it as a preview does (with FirstPreviewMocks: the first one of a new stack).
@@ -186,9 +193,11 @@ def run_program(
     `preview=True` would silently resolve unknowns as known `None` (seen: a Secret lost its
     stringData); and a program that fails leaves the SDK's tasks behind (seen: CPython's
     "AST constructor recursion depth mismatch" when pytest later imported a module). A failed
-    program raises ProgramFailed either way."""
-    if preview or isolated:
-        job = pickle.dumps((stack, config, secret_keys, mocks, preview))
+    program raises ProgramFailed either way. `program`: another checkout's program (the pull
+    request's, judged by this checkout's pack); it always runs in a fresh interpreter, so its
+    `components` never mix with this checkout's."""
+    if preview or isolated or program != ROOT:
+        job = pickle.dumps((stack, config, secret_keys, mocks, str(program), preview))
         done = subprocess.run([sys.executable, "-m", "devtools.mock_engine"], input=job, capture_output=True, cwd=ROOT, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"the isolated run failed:\n{done.stderr.decode(errors='replace')[-4000:]}")
@@ -200,22 +209,24 @@ def run_program(
 
 
 def record_program(
-    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, *, preview: bool = False
+    stack: str, config: dict[str, Any], secret_keys: list[str], mocks: Mocks | None = None, program: str | Path = ROOT, *, preview: bool = False
 ) -> list[Registration]:
     """run_program in this interpreter."""
     mocks = mocks or Mocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="litellm-gateway", stack=stack, preview=preview, monitor=monitor)
 
+    main = Path(program) / "__main__.py"
+
     @pulumi.runtime.test
-    def program():
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    def run():
+        runpy.run_path(str(main), run_name="__main__")
         # Wait for the exports too, so registrations made inside their applies are recorded.
         return pulumi.Output.all(**pulumi.runtime.settings.get_root_resource().outputs)
 
     with _config_env(config, secret_keys):
         try:
-            program()
+            run()
         except Exception as err:
             err.registrations = monitor.registrations  # for an isolated run's ProgramFailed
             raise
@@ -225,9 +236,10 @@ def record_program(
 if __name__ == "__main__":  # an isolated run_program: pickled job in, registrations (or ProgramFailed) out
     from devtools import mock_engine  # the module's own classes, not __main__'s copies, go into the pickle
 
-    *_job, _preview = pickle.loads(sys.stdin.buffer.read())
+    *_job, _program, _preview = pickle.loads(sys.stdin.buffer.read())
+    sys.path.insert(0, _program)  # the program's own `components` first
     try:
-        _result: Any = mock_engine.record_program(*_job, preview=_preview)
+        _result: Any = mock_engine.record_program(*_job, _program, preview=_preview)
     except Exception as err:  # noqa: BLE001 - any failure of the program is the result
         _result = mock_engine.ProgramFailed(str(err), getattr(err, "registrations", []))
     sys.stdout.buffer.write(pickle.dumps(_result))

@@ -17,6 +17,8 @@ from ops import check, probe
 from ops.report import print_results
 from ops.stack import OpsError, read
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
@@ -50,7 +52,10 @@ def _pr_check(args: argparse.Namespace) -> int:
     from ops import pr_check
 
     try:
-        summary = pr_check.offline(args.stack) if args.offline else pr_check.preview(args.stack)
+        program = args.program.resolve()
+        if not (program / "__main__.py").is_file():
+            raise ValueError(f"no Pulumi program (__main__.py) in {program}")
+        summary = pr_check.offline(args.stack, program) if args.offline else pr_check.preview(args.stack, program)
     except (OSError, ValueError) as err:
         print(f"error: the check could not run: {err}", file=sys.stderr)
         return 2
@@ -152,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--offline", action="store_true",
                      help="judge the program under Pulumi's mocks instead of `pulumi preview` (no providers, no backend)")  # fmt: skip
     cmd.add_argument("--out", type=Path, help="also write the Markdown to this file")
+    cmd.add_argument("--program", type=Path, default=ROOT,
+                     help="the checkout whose program and stack file are judged (e.g. the pull request's); the policy pack "
+                     "and its enforcement config always come from this command's own checkout (default: this checkout)")  # fmt: skip
     cmd.set_defaults(run=_pr_check)
     _add_backup_commands(sub)
     args = parser.parse_args(argv)

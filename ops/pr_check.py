@@ -103,11 +103,13 @@ def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else "(stack)"
 
 
-def offline(stack: str) -> Summary:
+def offline(stack: str, program: Path = ROOT) -> Summary:
+    """The program in `program` (e.g. a pull request's checkout) under mocks, judged by this
+    checkout's pack and enforcement config: a change cannot weaken the pack that judges it."""
     summary = Summary(stack, "offline: the program under Pulumi's mocks, no state to diff against")
-    config, secret_keys = stack_file_config(stack, placeholder)
+    config, secret_keys = stack_file_config(stack, placeholder, program)
     try:
-        registered = policy_resources(run_program(stack, config, secret_keys))
+        registered = policy_resources(run_program(stack, config, secret_keys, program=program))
     except Exception as err:  # the program's own message (ConfigError) is the finding
         summary.errors.append(str(err))
         return summary
@@ -149,16 +151,17 @@ def from_event_log(stack: str, lines: list[str], preview_status: int) -> Summary
     return summary
 
 
-def preview(stack: str, project: Path = ROOT) -> Summary:
-    """`pulumi preview` of the program in `project` (a checkout of this repository)."""
+def preview(stack: str, program: Path = ROOT) -> Summary:
+    """`pulumi preview` of the program in `program` (a checkout of this repository, e.g. the
+    pull request's) with this checkout's pack and enforcement config, never the program's."""
     cmd = [
         "pulumi", "preview", "--stack", stack, "--non-interactive", "--json",
-        "--policy-pack", str(project / "policies"), "--policy-pack-config", str(project / "policies/config" / f"{stack}.json"),
+        "--policy-pack", str(ROOT / "policies"), "--policy-pack-config", str(ROOT / "policies/config" / f"{stack}.json"),
     ]  # fmt: skip
     # With this variable --json streams one engine event per line, policy events included.
     env = {**os.environ, "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
     try:
-        result = subprocess.run(cmd, cwd=project, env=env, stdout=subprocess.PIPE, text=True, timeout=PREVIEW_TIMEOUT_S)
+        result = subprocess.run(cmd, cwd=program, env=env, stdout=subprocess.PIPE, text=True, timeout=PREVIEW_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return Summary(stack, "pulumi preview with the policy pack", errors=[f"pulumi preview ran over {PREVIEW_TIMEOUT_S} s and was stopped"])
     return from_event_log(stack, result.stdout.splitlines(), result.returncode)

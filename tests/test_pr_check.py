@@ -97,3 +97,30 @@ def test_p1_the_real_engines_event_stream_names_the_rule(tmp_path):
     assert result.returncode != 0 and not summary.passed
     assert any("[P1] litellm-gateway:workers = 9" in e for e in summary.errors), summary.errors
     assert summary.steps == [] and "not-a-real-key" not in pr_check.markdown(summary)
+
+
+def test_a_pull_request_cannot_weaken_the_pack_that_judges_it(tmp_path):
+    """Before: the check ran the PR's own policies/ and config/prod.json, so a PR could set the
+    rule it breaks to advisory (or edit it) and pass. Now the base checkout's pack and config
+    judge the PR's program (scripts/pr-check --program, as .github/workflows/pr-check.yml runs it)."""
+    base, pr = copy_checkout(tmp_path / "base", CHECKOUT), copy_checkout(tmp_path / "pr", CHECKOUT)
+    secrets = pr / "components/secrets.py"
+    secrets.write_text(secrets.read_text().replace("protect=protect", "protect=False"))
+    config = pr / "policies/config/prod.json"
+    config.write_text(json.dumps({name: "advisory" for name in json.loads(config.read_text())}))
+    rule = pr / "policies/litellm_policies/secrets.py"
+    rule.write_text(rule.read_text().replace("def s1_salt_resource_protected(res: Resource, stack: Stack) -> list[Finding]:\n", "def s1_salt_resource_protected(res: Resource, stack: Stack) -> list[Finding]:\n    return []\n"))
+    out = tmp_path / "summary.md"
+    judged_by_itself = subprocess.run([str(pr / "scripts/pr-check"), "--offline", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert judged_by_itself.returncode == 0, judged_by_itself.stdout  # the bypass, had the PR judged itself
+    result = subprocess.run(
+        [str(base / "scripts/pr-check"), "--offline", "--program", str(pr), "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    summary = out.read_text()
+    assert "stack `prod` FAILED" in summary and "| mandatory | `litellm-s1-" in summary, summary
+
+
+def test_the_program_option_needs_a_program(tmp_path):
+    result = subprocess.run([str(Path(__file__).parents[1] / "scripts/pr-check"), "--offline", "--program", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "no stack file Pulumi.prod.yaml" in result.stderr

@@ -9,7 +9,7 @@ import yaml
 from conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
-COMMENTING_JOBS = {("pr-check.yml", "preview"), ("policy-pack.yml", "preview")}
+COMMENTING_JOBS = {("pr-check.yml", "comment"), ("policy-pack.yml", "preview")}
 
 
 def actionlint(folder: Path) -> subprocess.CompletedProcess:
@@ -27,11 +27,11 @@ def test_actionlint_accepts_every_workflow():
 
 def test_actionlint_refuses_a_broken_workflow(tmp_path):
     (tmp_path / ".github/workflows").mkdir(parents=True)
-    broken = (ROOT / ".github/workflows/pr-check.yml").read_text().replace("${{ matrix.stack }}", "${{ matrix.stak }}")
+    broken = (ROOT / ".github/workflows/pr-check.yml").read_text().replace("needs: [offline, preview]", "needs: [offline, previw]")
     (tmp_path / ".github/workflows/pr-check.yml").write_text(broken)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # actionlint looks for a repository
     result = actionlint(tmp_path)
-    assert result.returncode != 0 and 'property "stak" is not defined' in result.stdout
+    assert result.returncode != 0 and 'needs job "previw" which does not exist' in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
@@ -46,8 +46,39 @@ def test_least_privilege(workflow):
         assert writes == expected, (workflow.name, name, writes)
 
 
-def test_the_pr_workflow_runs_the_project_script_with_the_pack():
-    steps = yaml.safe_load((ROOT / ".github/workflows/pr-check.yml").read_text())["jobs"]["preview"]["steps"]
-    runs = " ".join(s.get("run", "") for s in steps)
-    assert "scripts/pr-check --stack" in runs and "--out pr-check.md" in runs
+def _pr_workflow() -> dict:
+    doc = yaml.safe_load((ROOT / ".github/workflows/pr-check.yml").read_text())
+    return {"on": doc.get("on", doc.get(True)), "jobs": doc["jobs"]}
+
+
+def _checks_out_the_pr(step: dict) -> bool:
+    return "pull_request.head" in str(step.get("with", {}).get("ref", ""))
+
+
+def test_the_pr_is_judged_by_the_base_branchs_pack_never_its_own():
+    """Issue 15: the workflow file, the pack, its config and the judging scripts come from the
+    base branch (pull_request_target, base/ checkout); the PR supplies only --program pr."""
+    wf = _pr_workflow()
+    assert set(wf["on"]) == {"pull_request_target"}  # the workflow itself is the base branch's
+    for name in ("offline", "preview"):
+        steps = wf["jobs"][name]["steps"]
+        checkouts = [s for s in steps if str(s.get("uses", "")).startswith("actions/checkout")]
+        assert [s["with"]["path"] for s in checkouts] == ["base", "pr"] and _checks_out_the_pr(checkouts[1])
+        assert not _checks_out_the_pr(checkouts[0]) and all(s["with"]["persist-credentials"] is False for s in checkouts)
+        runs = [s["run"] for s in steps if "pr-check" in s.get("run", "")]
+        assert len(runs) == 1 and runs[0].startswith("base/scripts/pr-check ") and "--program pr" in runs[0], runs
+        assert "policy-pack" not in runs[0]  # the script takes the pack from its own checkout (base/)
     assert (ROOT / "scripts/pr-check").stat().st_mode & 0o111
+
+
+def test_the_prs_code_gets_credentials_only_in_the_approved_preview_job():
+    jobs = _pr_workflow()["jobs"]
+    for name, job in jobs.items():
+        text = yaml.safe_dump(job)
+        runs_pr_code = any(_checks_out_the_pr(s) for s in job["steps"])
+        if "secrets." in text:
+            assert name == "preview" and job["environment"] == "preview" and "head.repo.full_name == github.repository" in job["if"]
+        if runs_pr_code:
+            assert job["permissions"] == {"contents": "read"}, name  # never a write token next to the change's code
+        assert "cache" not in text, name  # nothing the change's code could poison for the base branch
+    assert not any(_checks_out_the_pr(s) or "checkout" in str(s.get("uses", "")) for s in jobs["comment"]["steps"])
