@@ -114,6 +114,27 @@ def config_literal_secrets(data: Any, path: str = "") -> list[str]:
 # ---------------------------------------------------------------- S4 (resource)
 
 
+def config_secret_env_names(data: Any) -> set[str]:
+    """Env vars a LiteLLM config reads into a secret-named key (`master_key: os.environ/X`,
+    `api_key: os.environ/Y`): secrets whatever their own names say."""
+    names: set[str] = set()
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and _CONFIG_SECRET_KEY.search(k) and isinstance(v, str) and v.startswith(ENV_REF):
+                names.add(v[len(ENV_REF) :])
+            else:
+                names |= config_secret_env_names(v)
+    elif isinstance(data, list):
+        for v in data:
+            names |= config_secret_env_names(v)
+    return names
+
+
+def _secret_env_names(stack: Stack, c: Container) -> set[str]:
+    cfgs = stack.configs_for(c) if c.role == "proxy" else []
+    return set().union(*(config_secret_env_names(cfg.data) for cfg in cfgs)) if isinstance(cfgs, list) else set()
+
+
 def _k8s_workload_secrets(res: Resource, stack: Stack) -> list[Finding]:
     out: list[Finding] = []
     cs = stack.containers
@@ -122,8 +143,9 @@ def _k8s_workload_secrets(res: Resource, stack: Stack) -> list[Finding]:
     fix_env = "store it in a Kubernetes Secret and use valueFrom.secretKeyRef"
     for c in cs:
         env = c.env(stack)
+        named_by_config = _secret_env_names(stack, c)
         for name, var in env.vars.items():
-            if not is_secret_name(name):
+            if not is_secret_name(name) and name not in named_by_config:
                 continue
             if var.source == "value":
                 why = literal_secret(name, var.value)

@@ -25,28 +25,22 @@ Deferred advisories on the compliant variants' first preview (values unknown unt
 are not mandatory, the previews pass):
 * Kubernetes: S3 — the `sk-` prefix of LITELLM_MASTER_KEY (the Secret's stringData is one unknown
   value until the passwords exist).
-* Docker: D6 (PGDATA), S5 (POSTGRES_PASSWORD, Redis requirepass), R3 (maxmemory and its policy):
-  for a container being created the provider plans `envs` and `command` as wholly unknown as soon
-  as one element is, and stack policies see that plan.
+* Docker: for a container being created the provider plans `envs` and `command` as wholly unknown
+  as soon as one element is, and stack policies see that plan, so every check that reads the
+  proxy's or the data stores' environment defers (see DEFERRED_ON_FIRST_PREVIEW).
 
-Findings (the pack lets part of the broken Docker variant through on a first preview; the
-strict-xfail test below names them and turns into a failure once the pack judges them):
-* N4 — a single proxy container is neither refused nor deferred. Stack policies see the planned
-  outputs, where `entrypoints` (not set by the program, computed by the provider) is unknown, so
-  the proxy container's role is "litellm?" (proxy or one-shot job) and `n4_replicas_pdb` counts
-  only role "proxy": zero Docker proxies, nothing reported. The same drop silently skips every
-  other stack rule about proxies on Docker (S1/S3/S6 tracing, R2, H2, O2, P4, P9, N4), whose checks
-  would otherwise at least be deferred.
-* H3 — a healthcheck without `timeout` reaches the pack as `timeout: "0s"` (the provider's
-  default, listed in `__defaults`); Docker treats 0 as "use the default", 30 s, but the rule reads
-  0 s ≤ 5 s and passes.
-* D6 — Postgres with no volume and no mount at all is deferred on PGDATA instead of refused:
-  wherever PGDATA points, no volume holds it.
+Issue 15 closed three findings of the broken Docker variant's first preview (now in its BROKEN
+list, named as mandatory violations): N4 (the proxy's `entrypoints`, computed by the provider,
+are unknown, so the proxy used to be "a proxy or a one-shot job?" and every proxy rule skipped
+it; known args only a serving proxy takes now decide), H3 (a healthcheck without `timeout`
+reaches the pack as "0s", which Docker runs as 30 s) and D6 (Postgres with no volume at all used
+to be deferred on PGDATA). The k8s program's `bypass` variant holds the issue's other bypasses.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -65,7 +59,10 @@ PROVIDER = {"k8s": "kubernetes", "docker": "docker"}
 #: Secret stack config the programs read; the values must never reach the output.
 SECRETS = {"openaiApiKey": "sk-foreign-openai-7f3a9c2e5b8d1046", "slackWebhookUrl": "https://hooks.example/T0/B0/foreign-5e1d7c9a"}
 #: Deferred advisories a first preview of the compliant variant shows (see the docstring).
-DEFERRED_ON_FIRST_PREVIEW = {"k8s": {"S3"}, "docker": {"D6", "S5", "R3"}}
+DEFERRED_ON_FIRST_PREVIEW = {
+    "k8s": {"S3"},
+    "docker": {"D5", "D6", "H1", "H2", "O2", "O3", "P4", "P5", "P6", "P9", "R2", "R3", "S1", "S3", "S5", "S6"},
+}
 TIMINGS: dict[str, float] = {}
 
 
@@ -104,7 +101,7 @@ def parse(returncode: int, output: str) -> Judged:
     return Judged(returncode, output, mandatory, named, deferred)
 
 
-def new_stack(tmp: Path, kind: str, broken: bool) -> Project:
+def new_stack(tmp: Path, kind: str, variant: str) -> Project:
     """The foreign program alone in a folder, with a copy of the pack and its own backend."""
     require_plugins("random", PROVIDER[kind])
     project = tmp / "project"
@@ -125,8 +122,8 @@ def new_stack(tmp: Path, kind: str, broken: bool) -> Project:
     me.run("stack", "init", "prod")
     for key, value in SECRETS.items():
         me.set_secret(key, value)
-    if broken:
-        me.run("config", "set", "broken", "true")
+    if variant != "compliant":
+        me.run("config", "set", variant, "true")
     return me
 
 
@@ -136,7 +133,7 @@ def judged(tmp_path_factory):
 
     def get(kind: str, variant: str) -> Judged:
         if (kind, variant) not in cache:
-            project = new_stack(tmp_path_factory.mktemp(f"foreign-{kind}-{variant}"), kind, variant == "broken")
+            project = new_stack(tmp_path_factory.mktemp(f"foreign-{kind}-{variant}"), kind, variant)
             start = time.monotonic()
             result = project.run("preview", "--diff=false", *project.with_pack("prod"), check=False, timeout=600)
             TIMINGS[f"{kind} {variant}"] = round(time.monotonic() - start, 2)
@@ -164,14 +161,34 @@ def test_the_broken_program_fails_naming_each_broken_rule(judged, kind):
     assert broken <= out.named, out.why()
 
 
-@pytest.mark.parametrize("kind,variant", [(k, v) for k in ("k8s", "docker") for v in ("compliant", "broken")])
+@pytest.mark.parametrize("kind,variant", [(k, v) for k in ("k8s", "docker") for v in ("compliant", "broken")] + [("k8s", "bypass")])
 def test_no_secret_value_in_the_output(judged, kind, variant):
     out = judged(kind, variant)
     assert not [key for key, value in SECRETS.items() if value in out.output]
 
 
-@pytest.mark.xfail(strict=True, reason="pack findings N4, H3, D6 on Docker first previews: see the module docstring")
-def test_docker_breaks_the_pack_misses_on_a_first_preview(judged):
-    out = judged("docker", "broken")
-    missed = set(program_list("docker", "MISSED_ON_FIRST_PREVIEW"))
-    assert missed <= out.mandatory, f"not named: {sorted(missed - out.mandatory)}"
+def test_each_bypass_of_the_pack_is_caught_by_its_rule(judged):
+    """Issue 15 through the engine: the k8s program's `bypass` variant (a renamed image, settings
+    through envFrom, the master key in config.yaml, a probe that cannot fail, a salt key from
+    outside the stack) used to pass the prod pack or only defer; each is now a mandatory
+    violation of the rule BYPASSES names, and the messages say why the proxy was taken for one."""
+    out = judged("k8s", "bypass")
+    bypasses = set(program_list("k8s", "BYPASSES"))
+    assert out.returncode != 0, out.why()
+    assert out.mandatory == bypasses, f"missing {sorted(bypasses - out.mandatory)}, unexpected {sorted(out.mandatory - bypasses)}\n{out.why()}"
+    assert bypasses <= out.named and "taken for a LiteLLM proxy" in out.output, out.why()
+
+
+def test_a_compromised_release_added_in_the_pack_config_is_refused(tmp_path):
+    """The list is pack config: the compliant program's release becomes a mandatory N2 violation
+    once the --policy-pack-config entry lists it (CrossGuard passes the policy's settings)."""
+    project = new_stack(tmp_path, "k8s", "compliant")
+    config = json.loads((ROOT / "policies/config/prod.json").read_text())
+    config["litellm-n2-no-compromised-litellm"] = {"enforcementLevel": "mandatory", "compromisedVersions": ["1.82.7", "1.82.8", "1.106.2"]}
+    (tmp_path / "pack-config.json").write_text(json.dumps(config))
+    result = project.run(
+        "preview", "--diff=false", "--policy-pack", str(project.dir / "policies"), "--policy-pack-config", str(tmp_path / "pack-config.json"),
+        check=False, timeout=600,
+    )  # fmt: skip
+    out = parse(result.returncode, result.stdout + result.stderr)
+    assert result.returncode != 0 and out.mandatory == {"N2"} and "LiteLLM 1.106.2" in out.output, out.why()

@@ -2,9 +2,15 @@
 deferred. Each test failed on the pack before the fix (the bypass) and names the rule that now
 catches it."""
 
+import json
+from pathlib import Path
+
 from litellm_policies import UNKNOWN
 
-from .policy_fixtures import PROD, T_CM, R, container, messages, run, update_config
+from .policy_fixtures import T_CM, R, container, messages, run, update_config
+
+#: The pack config a prod deployment runs with (every rule mandatory, deferrals advisory).
+PROD = json.loads((Path(__file__).parents[2] / "policies/config/prod.json").read_text())
 
 
 def _env_from_config_map(k8s, data: dict[str, str]) -> None:
@@ -189,3 +195,22 @@ def test_s7_an_outside_object_named_as_trusted_passes(k8s):
     for trusted in ("Secret/litellm/vault-synced", "Secret/vault-synced"):
         config = {**PROD, "litellm-s7-outside-references-trusted": {"trustedExternalObjects": [trusted]}}
         assert not messages(run(k8s, config), "S7"), trusted
+
+
+def test_d6_postgres_without_any_volume_is_refused_even_with_pgdata_unknown(docker):
+    """Before: deferred on PGDATA (unknown at a first Docker preview), though no volume holds it anywhere."""
+    pg = docker["postgres"].props
+    pg["envs"] = UNKNOWN
+    pg.pop("volumes", None)
+    msgs = messages(run(docker, PROD), "D6")
+    assert msgs and "no volume mounted at all" in msgs[0], msgs
+
+
+def test_s4_a_literal_in_an_env_var_the_config_uses_as_a_secret(k8s):
+    """`master_key: os.environ/GW_ADMIN_KEY` makes GW_ADMIN_KEY a secret whatever its name: a
+    long literal there passed both S3 (long enough) and S4 (the name looks harmless)."""
+    update_config(k8s["config"], lambda d: d.setdefault("general_settings", {}).update(master_key="os.environ/GW_ADMIN_KEY"))
+    container(k8s["proxy"])["env"].append({"name": "GW_ADMIN_KEY", "value": "sk-" + "a1b2" * 12})
+    msgs = messages(run(k8s, PROD), "S4")
+    assert any("GW_ADMIN_KEY" in m for m in msgs), msgs
+    assert not any("a1b2a1b2" in m for m in msgs)

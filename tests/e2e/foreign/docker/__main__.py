@@ -4,8 +4,8 @@ own load balancer, Postgres and Redis on a private network; secrets go in as env
 from Pulumi secrets (the common way, not litellm-gateway's secret files). Used by
 tests/e2e/test_foreign_programs.py to judge the policy pack on a program it did not write.
 
-Stack config `foreign-docker:broken: true` turns on the mistakes listed in BROKEN and
-MISSED_ON_FIRST_PREVIEW (rule ID: what changes); everything else is the same program.
+Stack config `foreign-docker:broken: true` turns on the mistakes listed in BROKEN (rule ID: what
+changes); everything else is the same program.
 """
 
 import pulumi
@@ -27,9 +27,7 @@ BROKEN = {
     "N1": "Redis publishes 6379 on every host address",
     "N2": "Postgres runs postgres:latest",
     "N3": "the proxy container runs as the image's default user (root)",
-}
-#: Also broken, but a first preview does not name them (findings, see the test's docstring).
-MISSED_ON_FIRST_PREVIEW = {
+    # missed on a first preview until issue 15 (see the test's docstring)
     "N4": "one proxy container",
     "H3": "the proxy healthcheck has no timeout (Docker's default is 30 s)",
     "D6": "Postgres keeps its data in the container (no volume, no mount)",

@@ -3,7 +3,8 @@ pulumi_random resources, no litellm-gateway component. Used by tests/e2e/test_fo
 to judge the policy pack on a program it did not write.
 
 Stack config `foreign-k8s:broken: true` turns on the mistakes listed in BROKEN (rule ID: what
-changes); everything else is the same program.
+changes), `foreign-k8s:bypass: true` the ways past the pack listed in BYPASSES (issue 15: what the
+pack used to let through or defer forever); everything else is the same program.
 """
 
 import pulumi
@@ -13,6 +14,7 @@ import yaml
 
 config = pulumi.Config()
 broken = config.get_bool("broken") or False
+bypass = config.get_bool("bypass") or False
 
 #: What the broken variant gets wrong, by the rule it breaks (the test reads this list).
 BROKEN = {
@@ -28,13 +30,27 @@ BROKEN = {
     "H3": "probe timeout 10 s",
     "R1": "router_settings.redis_url",
     "N1": "Postgres Service of type LoadBalancer",
+    "N6": "(the same Service) a data store exposed outside the cluster",
     "N2": "the proxy image is main-latest",
     "N3": "Redis runs as root",
     "N4": "no PodDisruptionBudget",
 }
 
+#: The bypass variant's changes, by the rule that now catches each (the test reads this list).
+BYPASSES = {
+    "P6": "LITELLM_LOG=DEBUG from a ConfigMap the proxy loads with envFrom",
+    "D5": "DISABLE_SCHEMA_UPDATE=false from the same ConfigMap",
+    "S3": "general_settings.master_key: os.environ/GW_ADMIN_KEY (LiteLLM prefers it over LITELLM_MASTER_KEY), a short literal there",
+    "S4": "(the same) GW_ADMIN_KEY is a literal env value, a secret since the config reads the master key from it",
+    "H2": "an exec liveness probe that only mentions the health URL and exits 0",
+    "S7": "the salt key from a Secret outside the stack (its value can never be judged)",
+}
+#: Every bypass runs on an image renamed in a private registry: the pack must find the proxy by
+#: what it runs, and say so.
+RENAMED_IMAGE = "registry.internal.example/platform/gateway:2.3.1"
+
 NS = "litellm"
-IMAGE = "ghcr.io/berriai/litellm:main-latest" if broken else "ghcr.io/berriai/litellm:v1.106.2-stable"
+IMAGE = "ghcr.io/berriai/litellm:main-latest" if broken else RENAMED_IMAGE if bypass else "ghcr.io/berriai/litellm:v1.106.2-stable"
 WORKERS = 2 if broken else 4
 REPLICAS, MAX_REPLICAS = 2, 3
 
@@ -117,7 +133,7 @@ litellm_config = {
         {"model_name": "gpt-4o-mini", "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "os.environ/OPENAI_API_KEY"}},
     ],
     "general_settings": {
-        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        "master_key": "os.environ/GW_ADMIN_KEY" if bypass else "os.environ/LITELLM_MASTER_KEY",
         "database_connection_pool_limit": 10,
         "proxy_batch_write_at": 60,
         "disable_error_logs": True,
@@ -252,7 +268,7 @@ migrate = k8s.batch.v1.Job(
 
 proxy_env = [
     {"name": "LITELLM_MODE", "value": "PRODUCTION"},
-    {"name": "LITELLM_LOG", "value": "ERROR"},
+    *([] if bypass else [{"name": "LITELLM_LOG", "value": "ERROR"}]),
     {"name": "JSON_LOGS", "value": "true"},
     {"name": "SEPARATE_HEALTH_APP", "value": "1"},
     {"name": "SEPARATE_HEALTH_PORT", "value": "4001"},
@@ -264,7 +280,9 @@ proxy_env = [
     {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
     {"name": "REDIS_HOST", "value": "redis"},
     {"name": "REDIS_PORT", "value": "6379"},
-    from_secret("LITELLM_SALT_KEY", "salt-key"),
+    {"name": "LITELLM_SALT_KEY", "value_from": {"secret_key_ref": {"name": "vault-synced-salt", "key": "salt"}}}
+    if bypass
+    else from_secret("LITELLM_SALT_KEY", "salt-key"),
     from_secret("DATABASE_URL", "database-url"),
     from_secret("REDIS_PASSWORD", "redis-password"),
     from_secret("DRAIN_ENDPOINT_TOKEN", "drain-token"),
@@ -274,7 +292,15 @@ proxy_env = [
 if broken:
     proxy_env.append({"name": "LITELLM_MASTER_KEY", "value": pulumi.Output.concat("sk-", master_key.result)})
 else:
-    proxy_env += [from_secret("LITELLM_MASTER_KEY", "master-key"), {"name": "DISABLE_SCHEMA_UPDATE", "value": "true"}]
+    proxy_env += [from_secret("LITELLM_MASTER_KEY", "master-key"), *([] if bypass else [{"name": "DISABLE_SCHEMA_UPDATE", "value": "true"}])]
+if bypass:
+    proxy_env.append({"name": "GW_ADMIN_KEY", "value": "sk-admin-1234"})
+    k8s.core.v1.ConfigMap("proxy-tuning", metadata=meta("proxy-tuning"), data={"LITELLM_LOG": "DEBUG", "DISABLE_SCHEMA_UPDATE": "false"})
+liveness_probe = (
+    {"exec": {"command": ["sh", "-c", "echo http://localhost:4001/health/liveliness; exit 0"]}, "timeout_seconds": 5, "period_seconds": 10}
+    if bypass
+    else None
+)
 
 probe_timeout = 10 if broken else 5
 proxy_labels = {"app": "litellm-proxy", "litellm-db-client": "true", "litellm-redis-client": "true"}
@@ -303,12 +329,14 @@ proxy = k8s.apps.v1.Deployment(
                             "--prometheus_metrics_port", "9090",
                         ],  # fmt: skip
                         "env": proxy_env,
+                        "env_from": [{"config_map_ref": {"name": "proxy-tuning"}}] if bypass else None,
                         "ports": [
                             {"name": "http", "container_port": 4000},
                             {"name": "health", "container_port": 4001},
                             {"name": "metrics", "container_port": 9090},
                         ],
-                        "liveness_probe": {"http_get": {"path": "/health/liveliness", "port": 4001}, "timeout_seconds": probe_timeout, "period_seconds": 10},
+                        "liveness_probe": liveness_probe
+                        or {"http_get": {"path": "/health/liveliness", "port": 4001}, "timeout_seconds": probe_timeout, "period_seconds": 10},
                         "readiness_probe": {"http_get": {"path": "/health/readiness", "port": "health"}, "timeout_seconds": probe_timeout},
                         "lifecycle": {
                             "pre_stop": {
