@@ -14,7 +14,10 @@ Each is judged on a new stack by `pulumi preview --policy-pack policies --policy
 policies/config/prod.json` (never `up`): the compliant variant exits 0 with no mandatory
 violation; the broken variant (stack config `broken: true`) exits non-zero and the mandatory
 violations name exactly the rule IDs of the program's BROKEN list. No secret value set in the
-stack config appears in the output. Previews need neither a cluster nor a Docker engine:
+stack config appears in the output. Two more k8s variants: `bypass` (issue 15's ways past the
+pack, each now a mandatory violation of the rule its BYPASSES list names) and `misconfigured`
+(every rule the others leave alone), so that every rule ID of the pack fails through the engine
+in at least one variant (test_every_rule_id_fails_through_the_engine_somewhere). Previews need neither a cluster nor a Docker engine:
 KUBECONFIG and DOCKER_HOST point at a closed loopback port.
 
 Config: prod.json for both. A single Docker proxy container can never pass it (N4: "production
@@ -51,6 +54,7 @@ from pathlib import Path
 import pytest
 
 from devtools.pulumi_project import ROOT, Project, closed_kubeconfig, require_plugins, toolchain_env
+from litellm_policies.registry import specs
 
 pytestmark = pytest.mark.engine
 
@@ -161,7 +165,7 @@ def test_the_broken_program_fails_naming_each_broken_rule(judged, kind):
     assert broken <= out.named, out.why()
 
 
-@pytest.mark.parametrize("kind,variant", [(k, v) for k in ("k8s", "docker") for v in ("compliant", "broken")] + [("k8s", "bypass")])
+@pytest.mark.parametrize("kind,variant", [(k, v) for k in ("k8s", "docker") for v in ("compliant", "broken")] + [("k8s", "bypass"), ("k8s", "misconfigured")])
 def test_no_secret_value_in_the_output(judged, kind, variant):
     out = judged(kind, variant)
     assert not [key for key, value in SECRETS.items() if value in out.output]
@@ -192,3 +196,15 @@ def test_a_compromised_release_added_in_the_pack_config_is_refused(tmp_path):
     )  # fmt: skip
     out = parse(result.returncode, result.stdout + result.stderr)
     assert result.returncode != 0 and out.mandatory == {"N2"} and "LiteLLM 1.106.2" in out.output, out.why()
+
+
+def test_every_rule_id_fails_through_the_engine_somewhere(judged):
+    """The k8s program's misconfigured variant breaks what the broken and bypass variants leave
+    alone: together with them (and the Docker broken variant) every rule ID of the pack has at
+    least one mandatory violation through `pulumi preview --policy-pack`."""
+    out = judged("k8s", "misconfigured")
+    expected = set(program_list("k8s", "MISCONFIGURED"))
+    assert out.mandatory == expected, f"missing {sorted(expected - out.mandatory)}, unexpected {sorted(out.mandatory - expected)}\n{out.why()}"
+    covered = out.mandatory | judged("k8s", "broken").mandatory | judged("k8s", "bypass").mandatory | judged("docker", "broken").mandatory
+    pack = {s.rule_id for s in specs()}
+    assert pack <= covered, f"no failing case through the engine for {sorted(pack - covered)}"

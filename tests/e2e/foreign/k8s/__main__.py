@@ -15,6 +15,7 @@ import yaml
 config = pulumi.Config()
 broken = config.get_bool("broken") or False
 bypass = config.get_bool("bypass") or False
+misconfigured = config.get_bool("misconfigured") or False
 
 #: What the broken variant gets wrong, by the rule it breaks (the test reads this list).
 BROKEN = {
@@ -34,6 +35,7 @@ BROKEN = {
     "N2": "the proxy image is main-latest",
     "N3": "Redis runs as root",
     "N4": "no PodDisruptionBudget",
+    "O3": "2 workers and no --prometheus_metrics_port (scrapes land on inference workers)",
 }
 
 #: The bypass variant's changes, by the rule that now catches each (the test reads this list).
@@ -44,6 +46,34 @@ BYPASSES = {
     "S4": "(the same) GW_ADMIN_KEY is a literal env value, a secret since the config reads the master key from it",
     "H2": "an exec liveness probe that only mentions the health URL and exits 0",
     "S7": "the salt key from a Secret outside the stack (its value can never be judged)",
+}
+#: The misconfigured variant breaks every rule the other variants leave alone, so each rule ID has
+#: a failing case through the engine (the test reads this list; "follows" marks a knock-on).
+MISCONFIGURED = {
+    "S5": "the Redis password is 16 characters",
+    "S6": "a model reads os.environ/ANTHROPIC_API_KEY, which the proxy is not given",
+    "D1": "database_connection_pool_limit 50",
+    "D2": "(follows from D1) Postgres max_connections 300 < 50 x 1 worker x 7 pods + 10",
+    "D4": "disable_error_logs false",
+    "D7": "allow_requests_on_db_unavailable true on a proxy exposed by an Ingress",
+    "R2": "Redis maxclients 100",
+    "R3": "Redis without maxmemory",
+    "P1": "(follows from P2) 1 worker on a 4-CPU limit",
+    "P2": "one uvicorn worker, no --run_gunicorn: nothing restarts a dead worker",
+    "P3": "recycling after 500 requests",
+    "P8": "recycling without --max_requests_before_restart_jitter, on one worker",
+    "P10": "a top-level section LiteLLM does not read",
+    "H1": "no SEPARATE_HEALTH_APP",
+    "H2": "(follows from H1) probes on 4001, where no health app listens",
+    "F1": "routing_strategy least-busy",
+    "F3": "AuthenticationErrorRetries 2",
+    "F4": "no ContentPolicyViolationErrorAllowedFails",
+    "F5": "a fallback to a model group that does not exist",
+    "F6": "no max_in_flight_requests_per_worker",
+    "O1": "no prometheus callback",
+    "O2": "a Slack webhook given to the proxy without alerting: [slack]",
+    "N5": "an Ingress to the proxy without TLS",
+    "N7": "(the same Ingress) no request-body limit",
 }
 #: Every bypass runs on an image renamed in a private registry: the pack must find the proxy by
 #: what it runs, and say so.
@@ -66,7 +96,7 @@ salt_key = random.RandomPassword(
     opts=pulumi.ResourceOptions(protect=not broken),  # losing it makes stored credentials unreadable
 )
 postgres_password = random.RandomPassword("postgres-password", length=32, special=False)
-redis_password = random.RandomPassword("redis-password", length=32, special=False)
+redis_password = random.RandomPassword("redis-password", length=16 if misconfigured else 32, special=False)
 drain_token = random.RandomPassword("drain-token", length=32, special=False)
 
 namespace = k8s.core.v1.Namespace("litellm", metadata={"name": NS})
@@ -153,6 +183,17 @@ litellm_config = {
     },
     "router_settings": router_settings,
 }
+if misconfigured:
+    general = litellm_config["general_settings"]
+    general.update(database_connection_pool_limit=50, disable_error_logs=False, allow_requests_on_db_unavailable=True, alerting=[])
+    del general["max_in_flight_requests_per_worker"]
+    litellm_config["litellm_settings"]["callbacks"] = []
+    router_settings.update(routing_strategy="least-busy", fallbacks=[{"gpt-4o": ["no-such-group"]}])
+    router_settings["retry_policy"]["AuthenticationErrorRetries"] = 2
+    del router_settings["allowed_fails_policy"]["ContentPolicyViolationErrorAllowedFails"]
+    claude = {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5", "api_key": "os.environ/ANTHROPIC_API_KEY"}}
+    litellm_config["model_list"].append(claude)
+    litellm_config["not_a_section"] = {"enabled": True}
 config_map = k8s.core.v1.ConfigMap("litellm-config", metadata=meta("litellm-config"), data={"config.yaml": yaml.safe_dump(litellm_config)})
 
 # ---------------------------------------------------------------- Postgres
@@ -215,7 +256,9 @@ redis = k8s.apps.v1.Deployment(
                         "name": "redis",
                         "image": "redis:7.2.5",
                         "command": ["redis-server"],
-                        "args": ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "2000", "--maxmemory", "400mb", "--maxmemory-policy", "allkeys-lru"],  # >= 50 x 4 x 7 + 10 = 1410
+                        "args": ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "100"]
+                        if misconfigured
+                        else ["--requirepass", "$(REDIS_PASSWORD)", "--maxclients", "2000", "--maxmemory", "400mb", "--maxmemory-policy", "allkeys-lru"],  # >= 50 x 4 x 7 + 10 = 1410
                         "env": [from_secret("REDIS_PASSWORD", "redis-password")],
                         "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
                         "security_context": {**locked_down(), "run_as_non_root": False, "run_as_user": 0} if broken else locked_down(),
@@ -270,9 +313,9 @@ proxy_env = [
     {"name": "LITELLM_MODE", "value": "PRODUCTION"},
     *([] if bypass else [{"name": "LITELLM_LOG", "value": "ERROR"}]),
     {"name": "JSON_LOGS", "value": "true"},
-    {"name": "SEPARATE_HEALTH_APP", "value": "1"},
+    *([] if misconfigured else [{"name": "SEPARATE_HEALTH_APP", "value": "1"}]),
     {"name": "SEPARATE_HEALTH_PORT", "value": "4001"},
-    {"name": "MAX_REQUESTS_BEFORE_RESTART", "value": "10000"},
+    {"name": "MAX_REQUESTS_BEFORE_RESTART", "value": "500" if misconfigured else "10000"},
     {"name": "SUPERVISORD_STOPWAITSECS", "value": "3600"},
     {"name": "GRACEFUL_SHUTDOWN_TIMEOUT", "value": "900"},
     {"name": "USE_PRISMA_MIGRATE", "value": "true"},
@@ -322,11 +365,16 @@ proxy = k8s.apps.v1.Deployment(
                         "args": [
                             "--config", "/app/config.yaml",
                             "--port", "4000",
+                            "--num_workers", "1",
+                            "--max_requests_before_restart", "500",
+                        ] if misconfigured else [
+                            "--config", "/app/config.yaml",
+                            "--port", "4000",
                             "--num_workers", str(WORKERS),
                             "--run_gunicorn",
                             "--max_requests_before_restart", "10000",
                             "--max_requests_before_restart_jitter", "1000",
-                            "--prometheus_metrics_port", "9090",
+                            *([] if broken else ["--prometheus_metrics_port", "9090"]),
                         ],  # fmt: skip
                         "env": proxy_env,
                         "env_from": [{"config_map_ref": {"name": "proxy-tuning"}}] if bypass else None,
@@ -377,6 +425,16 @@ if not broken:
         metadata=meta("litellm-proxy"),
         spec={"min_available": 1, "selector": {"match_labels": {"app": "litellm-proxy"}}},
     )
+if misconfigured:
+    k8s.networking.v1.Ingress(
+        "litellm-proxy-ingress",
+        metadata=meta("litellm-proxy"),
+        spec={
+            "ingress_class_name": "nginx",
+            "rules": [{"host": "llm.example.com", "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": {
+                "service": {"name": "litellm-proxy", "port": {"number": 4000}}}}]}}],
+        },
+    )  # fmt: skip
 k8s.core.v1.Service(
     "litellm-proxy-svc",
     metadata=meta("litellm-proxy"),
