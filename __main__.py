@@ -8,6 +8,7 @@ import pulumi
 from pulumi.runtime.config import get_config_env, get_config_secret_keys_env
 
 from components.errors import CONFIG_NAMESPACE, ConfigError
+from components.external_stores import url_problems, url_secret_keys
 from components.gateway import Gateway
 from components.settings import EXISTING_SALT_KEY, SLACK_WEBHOOK_KEY, load_settings
 
@@ -16,6 +17,11 @@ values = {k[len(prefix) :]: v for k, v in get_config_env().items() if k.startswi
 secret_keys = {k[len(prefix) :] for k in get_config_secret_keys_env() if k.startswith(prefix)}
 try:
     settings = load_settings(values, secret_keys)
+    # The external servers' URLs are secrets: their shape is checked here, where the program
+    # reads them, and no message quotes them.
+    url_errors = url_problems(settings.postgres, settings.redis, {k: values[k] for k in secret_keys if k in values})
+    if url_errors:
+        raise ConfigError(url_errors)
 except ConfigError as err:
     raise pulumi.RunError(str(err)) from None
 
@@ -28,6 +34,7 @@ gateway = Gateway(
         "api_keys": {m.api_key_secret: config.require_secret(m.api_key_secret) for m in settings.models if m.api_key_secret},
         "slack_webhook_url": config.get_secret(SLACK_WEBHOOK_KEY),
         "existing_salt_key": config.get_secret(EXISTING_SALT_KEY),
+        "store_urls": {key: config.require_secret(key) for key in url_secret_keys(settings.postgres, settings.redis)},
     },
 )
 pulumi.export("proxy_url", gateway.proxy_url)

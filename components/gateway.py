@@ -23,6 +23,9 @@ class GatewayArgs(TypedDict):
     """Slack webhook for alerting (O2)."""
     existing_salt_key: NotRequired[pulumi.Input[str] | None]
     """Adopt the salt key of a running deployment instead of generating one (S1)."""
+    store_urls: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Managed data stores' connection URLs by the secret config key `postgres.external.urlSecret`
+    / `redis.external.urlSecret` names; with them no in-cluster Postgres or Redis is created."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -39,7 +42,10 @@ class Gateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None):
         api_keys = dict(args.get("api_keys") or {})
         slack = args.get("slack_webhook_url")
-        settings = load_settings(args["settings"], set(api_keys) | ({SLACK_WEBHOOK_KEY} if slack is not None else set()))
+        store_urls = dict(args.get("store_urls") or {})
+        settings = load_settings(
+            args["settings"], set(api_keys) | set(store_urls) | ({SLACK_WEBHOOK_KEY} if slack is not None else set())
+        )
         super().__init__("litellm-gateway:index:Gateway", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -52,22 +58,30 @@ class Gateway(pulumi.ComponentResource):
             db_pool_per_worker=settings.db_pool_per_worker,
             postgres_max_connections=settings.postgres_max_connections,
         )
-        postgres = PostgresDatabase(
-            f"{name}-postgres",
-            {
-                **sizing,
-                **placement,
-                "image": settings.images.postgres,
-                "password": secrets.postgres_password,
-                "storage_gib": settings.kubernetes.postgres_storage_gib,
-                "storage_class": settings.kubernetes.storage_class,
-            },
-            child,
-        )
-        redis = RedisCache(
-            f"{name}-redis", {**sizing, **placement, "image": settings.images.redis, "password": secrets.redis_password}, child
-        )
-        ready: list[pulumi.Resource] = [postgres, redis]
+        ready: list[pulumi.Resource] = []
+        pg_external, redis_external = settings.postgres.external, settings.redis.external
+        if pg_external is None:
+            postgres = PostgresDatabase(
+                f"{name}-postgres",
+                {
+                    **sizing,
+                    **placement,
+                    "image": settings.images.postgres,
+                    "password": secrets.postgres_password,
+                    "storage_gib": settings.kubernetes.postgres_storage_gib,
+                    "storage_class": settings.kubernetes.storage_class,
+                },
+                child,
+            )
+            ready.append(postgres)
+        if redis_external is None:
+            ready.append(
+                RedisCache(
+                    f"{name}-redis",
+                    {**sizing, **placement, "image": settings.images.redis, "password": secrets.redis_password},
+                    child,
+                )
+            )
         if settings.mock_upstream and settings.platform == "docker":
             ready.append(docker.mock_upstream(f"{name}-mock-upstream", settings.images.mock_upstream, placement["docker_network"], self))
         proxy = LiteLLMProxy(
@@ -80,8 +94,9 @@ class Gateway(pulumi.ComponentResource):
                 "drain_token": secrets.drain_token,
                 "redis_password": secrets.redis_password,
                 "redis_host": f"{name}-redis",
-                "postgres_host": f"{name}-postgres",
-                "database_url": postgres.url,
+                "postgres_host": None if pg_external else f"{name}-postgres",
+                "database_url": store_urls[pg_external.url_secret] if pg_external else postgres.url,
+                "store_urls": store_urls,
                 "api_keys": api_keys,
                 "slack_webhook_url": slack,
             },
@@ -93,8 +108,9 @@ class Gateway(pulumi.ComponentResource):
             f"http://127.0.0.1:{settings.docker.health_port}" if settings.platform == "docker" else f"http://{name}-proxy:4001"
         )
         self.master_key = secrets.master_key
-        self.postgres_max_connections = postgres.max_connections
-        self.redis_maxclients = redis.maxclients
+        # D2/R2: the in-cluster servers' sized limits, or the external servers' stated ones.
+        self.postgres_max_connections = pulumi.Output.from_input(plan.postgres_max_connections)
+        self.redis_maxclients = pulumi.Output.from_input(plan.redis_maxclients)
         self.workers = proxy.workers
         self.redis_password = secrets.redis_password
         self.containers = pulumi.Output.from_input(

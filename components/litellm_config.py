@@ -105,9 +105,10 @@ def proxy_args(settings: StackSettings, plan: SizingPlan) -> list[str]:
     return args
 
 
-def proxy_env(plan: SizingPlan, *, redis_host: str) -> dict[str, str]:
-    """Non-secret environment of the proxy (H1, P3, P4, P6, P9, D5)."""
-    return {
+def proxy_env(plan: SizingPlan, *, redis_host: str | None) -> dict[str, str]:
+    """Non-secret environment of the proxy (H1, P3, P4, P6, P9, D5); without `redis_host` (an
+    external Redis) its address comes from the proxy's secrets instead."""
+    env = {
         "LITELLM_MODE": "PRODUCTION",  # P6
         "LITELLM_LOG": "ERROR",  # P6
         "JSON_LOGS": "true",  # P6
@@ -121,20 +122,19 @@ def proxy_env(plan: SizingPlan, *, redis_host: str) -> dict[str, str]:
         "USE_PRISMA_MIGRATE": "true",  # D5
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch from the internet at start-up
         "PROMETHEUS_MULTIPROC_DIR": PROMETHEUS_MULTIPROC_DIR,  # O1, O3
-        REDIS_HOST_ENV: redis_host,
-        REDIS_PORT_ENV: str(h.REDIS_PORT),
     }
+    if redis_host is not None:
+        env |= {REDIS_HOST_ENV: redis_host, REDIS_PORT_ENV: str(h.REDIS_PORT)}
+    return env
 
 
-def migration_env(settings: StackSettings, *, postgres_host: str) -> dict[str, str]:
+def migration_env(settings: StackSettings, *, postgres_host: str | None) -> dict[str, str]:
     """The one-shot migration step (D5). Offline stacks cannot fetch Prisma's engines, so with
-    `connectDatabase: false` the image only waits until Postgres answers."""
-    env = {
-        "USE_PRISMA_MIGRATE": "true",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "POSTGRES_HOST": postgres_host,
-        "POSTGRES_PORT": str(h.POSTGRES_PORT),
-    }
+    `connectDatabase: false` the image only waits until Postgres answers. An external Postgres
+    (`postgres_host` None) is named only by DATABASE_URL."""
+    env = {"USE_PRISMA_MIGRATE": "true", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    if postgres_host is not None:
+        env |= {"POSTGRES_HOST": postgres_host, "POSTGRES_PORT": str(h.POSTGRES_PORT)}
     if not settings.connect_database:
         env["LITELLM_GATEWAY_MIGRATE_MODE"] = "check-only"
     return env

@@ -8,6 +8,7 @@ import pulumi
 from components import litellm_config as lc
 from components.args import PlacementArgs, location_from
 from components.exposure import public_url
+from components.external_stores import REDIS_URL_PARTS, external_limit_annotations, redis_env
 from components.platforms import deploy
 from components.settings import SLACK_WEBHOOK_KEY, load_settings
 from components.specs import ProxySpec
@@ -26,15 +27,18 @@ class LiteLLMProxyArgs(PlacementArgs):
     redis_password: pulumi.Input[str]
     """Password of the Redis cache (S5)."""
     redis_host: str
-    """Where the proxy finds Redis on its platform."""
-    postgres_host: str
-    """Where the migration step finds Postgres."""
+    """Where the proxy finds the in-cluster Redis on its platform (not used with `redis.external`)."""
+    postgres_host: str | None
+    """Where the migration step finds the in-cluster Postgres; None with `postgres.external`."""
     database_url: NotRequired[pulumi.Input[str] | None]
     """`DATABASE_URL`; needed when the settings connect the proxy to the database."""
     api_keys: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Provider API keys by the secret config key each model names (S6)."""
     slack_webhook_url: NotRequired[pulumi.Input[str] | None]
     """Slack webhook for alerting (O2); optional."""
+    store_urls: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Managed data stores' URLs by the secret config key each `*.external.urlSecret` names: an
+    external Redis reaches the proxy as host, port, password and TLS from its URL (R1)."""
 
 
 class LiteLLMProxy(pulumi.ComponentResource):
@@ -45,7 +49,8 @@ class LiteLLMProxy(pulumi.ComponentResource):
     def __init__(self, name: str, args: LiteLLMProxyArgs, opts: pulumi.ResourceOptions | None = None):
         api_keys = dict(args.get("api_keys") or {})
         slack = args.get("slack_webhook_url")
-        secret_names = set(api_keys) | ({SLACK_WEBHOOK_KEY} if slack is not None else set())
+        store_urls = dict(args.get("store_urls") or {})
+        secret_names = set(api_keys) | set(store_urls) | ({SLACK_WEBHOOK_KEY} if slack is not None else set())
         settings = load_settings(args["settings"], secret_names)  # validation before the first child
         plan = settings.plan()
         where = location_from(args)
@@ -62,9 +67,19 @@ class LiteLLMProxy(pulumi.ComponentResource):
                 secret_env[model.api_key_env] = api_keys[model.api_key_secret]
         if slack is not None:
             secret_env[lc.SLACK_WEBHOOK_ENV] = slack
+        # A managed server's address and credentials come from the stack's secret config, not from
+        # a generated password: they live in a Secret of their own (store_secret_env).
+        store_env: dict[str, pulumi.Input[str]] = {}
+        redis_external = settings.redis.external
+        if redis_external is not None:
+            url = pulumi.Output.from_input(store_urls[redis_external.url_secret])
+            for env_name in REDIS_URL_PARTS:
+                store_env[env_name] = url.apply(lambda u, n=env_name: redis_env(u)[n])
+            del secret_env[lc.REDIS_PASSWORD_ENV]
         migration_secret_env: dict[str, pulumi.Input[str]] = {}
         if settings.connect_database:
-            secret_env[lc.DATABASE_URL_ENV] = args["database_url"]
+            database_env = store_env if settings.postgres.external is not None else secret_env
+            database_env[lc.DATABASE_URL_ENV] = args["database_url"]
             migration_secret_env[lc.DATABASE_URL_ENV] = args["database_url"]
         config_yaml = lc.render_config_yaml(settings, plan)
         autoscaling = settings.autoscaling
@@ -73,11 +88,12 @@ class LiteLLMProxy(pulumi.ComponentResource):
             image=settings.images.proxy,
             plan=plan,
             args=lc.proxy_args(settings, plan),
-            env=lc.proxy_env(plan, redis_host=args["redis_host"]),
+            env=lc.proxy_env(plan, redis_host=None if redis_external else args["redis_host"]),
             secret_env={k: pulumi.Output.secret(v) for k, v in secret_env.items()},
             config_yaml=config_yaml,
             migration_env=lc.migration_env(settings, postgres_host=args["postgres_host"]),
             migration_secret_env={k: pulumi.Output.secret(v) for k, v in migration_secret_env.items()},
+            store_secret_env={k: pulumi.Output.secret(v) for k, v in store_env.items()},
             replicas=settings.replicas,
             autoscaling=(autoscaling.min_replicas, autoscaling.max_replicas, autoscaling.target_cpu_percent)
             if autoscaling
@@ -85,6 +101,7 @@ class LiteLLMProxy(pulumi.ComponentResource):
             published_ports=(settings.docker.proxy_port, settings.docker.health_port),
             ingress=settings.ingress,
             load_balancer=settings.load_balancer,
+            annotations=external_limit_annotations(settings, plan),
             # The migration step waits for whatever the proxy was told to wait for (the data stores).
             depends_on=list(opts.depends_on) if opts and isinstance(opts.depends_on, list) else [],
         )

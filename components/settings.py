@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from components import hardening as h
 from components.errors import CONFIG_NAMESPACE, ConfigError, Problem
 from components.exposure import IngressSettings, LoadBalancerSettings, exposure_problems
+from components.external_stores import PostgresSettings, RedisSettings, external_problems
 from components.setting_model import SettingModel
 from components.sizing import MACHINE_CLASSES, ROLLOUTS, SizingPlan, plan_sizing
 
@@ -125,6 +126,8 @@ class StackSettings(_Model):
     kubernetes: KubernetesSettings = KubernetesSettings()
     ingress: IngressSettings | None = None  # N5-N7: clients outside the cluster, over TLS
     load_balancer: LoadBalancerSettings | None = None  # N5: the alternative to ingress
+    postgres: PostgresSettings = PostgresSettings()  # D2: a managed server instead of the in-cluster one
+    redis: RedisSettings = RedisSettings()  # R2: a managed server instead of the in-cluster one
     secret_keys: frozenset[str] = Field(default=frozenset(), exclude=True)
 
     @field_validator("machine_class")
@@ -145,14 +148,18 @@ class StackSettings(_Model):
         return SLACK_WEBHOOK_KEY in self.secret_keys
 
     def plan(self) -> SizingPlan:
+        """External servers' limits are limits the plan must fit in (D2, R2), as an override is."""
+        pg, rd = self.postgres.external, self.redis.external
         return plan_sizing(
             self.machine_class,
             self.max_instances,
             rollout=ROLLOUTS[self.platform],
             workers=self.workers,
             db_pool_per_worker=self.db_pool_per_worker,
-            postgres_max_connections=self.postgres_max_connections,
+            postgres_max_connections=pg.max_connections if pg else self.postgres_max_connections,
             longest_request_seconds=max([h.REQUEST_TIMEOUT_SECONDS, *(m.timeout or 0 for m in self.models)]),
+            postgres_limit_key="postgres.external.maxConnections" if pg else "postgresMaxConnections",
+            redis_maxclients=rd.max_clients if rd else None,
         )
 
     def cross_problems(self, *, require_secrets: bool = True) -> list[Problem]:
@@ -185,6 +192,9 @@ class StackSettings(_Model):
                 Problem("replicas", str(self.replicas), "at least 2 proxy replicas (or autoscaling.minReplicas >= 2) on kubernetes", "N4")
             )
         problems += exposure_problems(self.platform, self.ingress, self.load_balancer)
+        problems += external_problems(
+            self.platform, self.postgres, self.redis, self.postgres_max_connections, self.secret_keys if require_secrets else None
+        )
         if self.mock_upstream and not self.images.mock_upstream:
             problems.append(Problem("images.mockUpstream", "unset", "an image reference when mockUpstream is true"))
         return problems

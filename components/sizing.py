@@ -163,8 +163,12 @@ def plan_sizing(
     db_pool_per_worker: int | None = None,
     postgres_max_connections: int | None = None,
     longest_request_seconds: int = h.REQUEST_TIMEOUT_SECONDS,
+    postgres_limit_key: str = "postgresMaxConnections",
+    redis_maxclients: int | None = None,
 ) -> SizingPlan:
-    """Derive the plan; overrides are accepted only when they keep every budget (P1, D2).
+    """Derive the plan; overrides are accepted only when they keep every budget (P1, D2, R2).
+    `postgres_max_connections` and `redis_maxclients` are limits the plan must fit in: an
+    override, or an external server's (`postgres_limit_key` names its setting in errors).
 
     The D2/R2 budgets count `rollout_instances(max_instances, rollout)`: the platform's update
     (ROLLOUTS) decides how many instances hold pools at once."""
@@ -191,21 +195,24 @@ def plan_sizing(
     pool = db_pool_per_worker if db_pool_per_worker is not None else h.DB_POOL_PER_WORKER
     instances = rollout_instances(max_instances, rollout)
     db_connections = pool * n_workers * instances
-    needed = db_connections + h.DB_RESERVED_CONNECTIONS
-    if postgres_max_connections is not None and postgres_max_connections < needed:
-        raise ConfigError(
-            [
-                Problem(
-                    "postgresMaxConnections",
-                    str(postgres_max_connections),
-                    f"at least {needed}: pool {pool} x {n_workers} workers x {instances} instances"
-                    f" = {db_connections}, plus {h.DB_RESERVED_CONNECTIONS} reserved;"
-                    f" instances in an update: {rollout_formula(max_instances, rollout)}",
-                    "D2",
-                )
-            ]
-        )
     redis_clients = h.REDIS_POOL_PER_WORKER * n_workers * instances
+    budgets = (
+        (postgres_limit_key, postgres_max_connections, pool, db_connections, h.DB_RESERVED_CONNECTIONS, "D2"),
+        ("redis.external.maxClients", redis_maxclients, h.REDIS_POOL_PER_WORKER, redis_clients, h.REDIS_RESERVED_CLIENTS, "R2"),
+    )
+    for key, limit, per_worker, total, reserve, rule in budgets:
+        if limit is not None and limit < total + reserve:
+            raise ConfigError(
+                [
+                    Problem(
+                        key,
+                        str(limit),
+                        f"at least {total + reserve}: pool {per_worker} x {n_workers} workers x {instances} instances"
+                        f" = {total}, plus {reserve} reserved; instances in an update: {rollout_formula(max_instances, rollout)}",
+                        rule,
+                    )
+                ]
+            )
     graceful = longest_request_seconds + h.DRAIN_MARGIN_SECONDS
     stop_grace = graceful + h.DRAIN_MARGIN_SECONDS
     redis_limit_mib = cls.memory_mib // 8
@@ -220,9 +227,9 @@ def plan_sizing(
         rollout_instances=instances,
         rollout_formula=rollout_formula(max_instances, rollout),
         db_connections=db_connections,
-        postgres_max_connections=postgres_max_connections or needed,
+        postgres_max_connections=postgres_max_connections or db_connections + h.DB_RESERVED_CONNECTIONS,
         redis_clients=redis_clients,
-        redis_maxclients=redis_clients + h.REDIS_RESERVED_CLIENTS,
+        redis_maxclients=redis_maxclients or redis_clients + h.REDIS_RESERVED_CLIENTS,
         redis_maxmemory_mib=redis_limit_mib * 3 // 4,
         max_in_flight_per_worker=MAX_IN_FLIGHT_PER_WORKER,
         request_timeout_seconds=longest_request_seconds,

@@ -65,12 +65,14 @@ class ProxySpec:
     secret_env: Mapping[str, pulumi.Input[str]]
     config_yaml: str
     migration_env: Mapping[str, str]
-    migration_secret_env: Mapping[str, pulumi.Input[str]]
+    migration_secret_env: Mapping[str, pulumi.Input[str]]  # on Kubernetes from the store Secret when a key is there
     replicas: int
     autoscaling: tuple[int, int, int] | None  # (min, max, target CPU %)
     published_ports: tuple[int, int] = (0, 0)  # Docker only: host ports of proxy and health app
     ingress: "IngressSettings | None" = None  # Kubernetes only: the way in from outside (N5-N7)
     load_balancer: "LoadBalancerSettings | None" = None  # Kubernetes only: the alternative way in (N5)
+    annotations: Mapping[str, str] = field(default_factory=dict)  # Kubernetes only: on the proxy workload
+    store_secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # Kubernetes only: managed data stores
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 

@@ -381,8 +381,8 @@ def test_plaintext_unknown_key_message_lists_every_setting():
     assert (problem.key, problem.found, problem.rule) == ("secretKeys", "a plaintext value", "S4")
     assert problem.allowed == (
         "not a setting (settings: allowRequestsOnDbUnavailable, autoscaling, connectDatabase, dbPoolPerWorker, docker,"
-        " images, ingress, kubernetes, loadBalancer, machineClass, mockUpstream, models, platform, postgresMaxConnections,"
-        " proxyServer, replicas, workers); a secret must be set with --secret"
+        " images, ingress, kubernetes, loadBalancer, machineClass, mockUpstream, models, platform, postgres,"
+        " postgresMaxConnections, proxyServer, redis, replicas, workers); a secret must be set with --secret"
     )
 
 

@@ -258,7 +258,13 @@ _DRAIN_HOOK = (
 def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
     labels = _labels(spec.name, "litellm-proxy")
     client_labels = {POSTGRES_CLIENT_LABEL: "true", REDIS_CLIENT_LABEL: "true"}
-    secret = _secret(f"{spec.name}-env", ns, {**spec.secret_env, **spec.migration_secret_env}, parent)
+    stores = dict(spec.store_secret_env)
+    secret = _secret(f"{spec.name}-env", ns, {**spec.secret_env, **{k: v for k, v in spec.migration_secret_env.items() if k not in stores}}, parent)
+    # Managed data stores' addresses and credentials, from the stack's secret config (not generated).
+    store_secret = _secret(f"{spec.name}-stores", ns, stores, parent) if stores else None
+
+    def store_env(keys: list[str]) -> list[dict[str, Any]]:
+        return _secret_env(store_secret.metadata.name, sorted(k for k in keys if k in stores)) if store_secret else []
     config = k8s.core.v1.ConfigMap(
         f"{spec.name}-config",
         metadata=_meta(f"{spec.name}-config", ns, labels),
@@ -281,7 +287,8 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
                             "image": spec.image,
                             "command": ["litellm-migrate"],
                             "env": _plain_env(spec.migration_env)
-                            + _secret_env(secret.metadata.name, sorted(spec.migration_secret_env)),
+                            + _secret_env(secret.metadata.name, sorted(k for k in spec.migration_secret_env if k not in stores))
+                            + store_env(list(spec.migration_secret_env)),
                             "security_context": _CONTAINER_SECURITY,
                         }
                     ],
@@ -293,7 +300,7 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
     res = spec.plan.proxy_resources
     deployment = k8s.apps.v1.Deployment(
         f"{spec.name}-deployment",
-        metadata=_meta(spec.name, ns, labels),
+        metadata={**_meta(spec.name, ns, labels), **({"annotations": dict(spec.annotations)} if spec.annotations else {})},
         spec={
             # Set even under an HPA, to its minimum: without it the first rollout runs 1 pod (the
             # API default) until the HPA's first sync; afterwards the HPA owns it (ignore_changes).
@@ -311,7 +318,9 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
                             "name": "litellm",
                             "image": spec.image,
                             "args": spec.args,
-                            "env": _plain_env(spec.env) + _secret_env(secret.metadata.name, sorted(spec.secret_env)),
+                            "env": _plain_env(spec.env)
+                            + _secret_env(secret.metadata.name, sorted(spec.secret_env))
+                            + store_env(list(stores)),
                             "ports": [
                                 {"name": "http", "container_port": h.PROXY_PORT},
                                 {"name": "health", "container_port": h.HEALTH_PORT},

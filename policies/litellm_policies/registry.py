@@ -83,6 +83,7 @@ def specs() -> list[PolicySpec]:
         cache,
         database,
         exposure,
+        external_stores,
         health,
         observability,
         platform,
