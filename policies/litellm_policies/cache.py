@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .catalogue import REDIS_POOL_PER_WORKER, REDIS_RESERVED_CLIENTS
 from .common import config_checks, config_number, containers, proxies
 from .database import Budget, budget_findings
 from .detect import Container, LiteLLMConfig, Stack
@@ -12,8 +13,8 @@ from .registry import ADVISORY, resource_policy, stack_policy
 from .values import get, human_bytes, num, parse_redis_bytes, to_number
 from .workloads import redis_maxclients, server_setting, uses_redis
 
-R2_RESERVE = 10
-R2_POOL = 50  # HARDENING R2: 50 per worker (seed 000)
+R2_RESERVE = REDIS_RESERVED_CLIENTS
+R2_POOL = REDIS_POOL_PER_WORKER
 
 
 def _find_key(data: Any, key: str, path: str = "") -> list[str]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .catalogue import BATCH_WRITE_SECONDS, DB_POOL_PER_WORKER, DB_RESERVED_CONNECTIONS
 from .common import config_checks, config_number, containers, fixed_setting, proxies, setting
 from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
@@ -15,33 +16,33 @@ from .workloads import pg_max_connections, rollout_instances, uses_db
 
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
 WORKLOADS = "kubernetes Deployment/StatefulSet/DaemonSet/Job/CronJob/Pod, docker Container"
-D2_RESERVE = 10
+D2_RESERVE = DB_RESERVED_CONNECTIONS
 DEFAULT_POOL = 10  # LiteLLM 1.106 proxy_cli default database_connection_pool_limit
 
 
 @resource_policy(
     "litellm-d1-db-pool-limit",
     "D1",
-    "D1: the DB connection pool is 10 per worker process (general_settings.database_connection_pool_limit: 10; "
-    "set explicitly, LiteLLM's default changed across versions). "
-    "Fix: set general_settings.database_connection_pool_limit: 10.",
+    f"D1: the DB connection pool is {DB_POOL_PER_WORKER} per worker process (general_settings.database_connection_pool_limit: "
+    f"{DB_POOL_PER_WORKER}; set explicitly, LiteLLM's default changed across versions). "
+    f"Fix: set general_settings.database_connection_pool_limit: {DB_POOL_PER_WORKER}.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
 def d1_pool_limit(res: Resource, stack) -> list[Finding]:
-    return fixed_setting(res, "D1", "general_settings.database_connection_pool_limit", 10, "10 (per worker process)")
+    return fixed_setting(res, "D1", "general_settings.database_connection_pool_limit", DB_POOL_PER_WORKER, f"{DB_POOL_PER_WORKER} (per worker process)")
 
 
 @resource_policy(
     "litellm-d3-batch-spend-writes",
     "D3",
-    "D3: spend writes are batched every 60 s (general_settings.proxy_batch_write_at: 60). "
-    "Fix: set general_settings.proxy_batch_write_at: 60.",
+    f"D3: spend writes are batched every {BATCH_WRITE_SECONDS} s (general_settings.proxy_batch_write_at: {BATCH_WRITE_SECONDS}). "
+    f"Fix: set general_settings.proxy_batch_write_at: {BATCH_WRITE_SECONDS}.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
 def d3_batch_writes(res: Resource, stack) -> list[Finding]:
-    return fixed_setting(res, "D3", "general_settings.proxy_batch_write_at", 60, "60", "LiteLLM default 10 s")
+    return fixed_setting(res, "D3", "general_settings.proxy_batch_write_at", BATCH_WRITE_SECONDS, str(BATCH_WRITE_SECONDS), "LiteLLM default 10 s")
 
 
 @resource_policy(
@@ -339,6 +340,11 @@ def d6_postgres_volume(stack: Stack) -> list[Finding]:
     out: list[Finding] = []
     for pg in containers(stack, "postgres"):
         pgdata = pg.env_value("PGDATA", stack)
+        if is_unknown(pgdata) and _mounts_nothing(pg):
+            # wherever PGDATA points, no volume holds it (before: deferred on PGDATA)
+            found = "no volume mounted at all (the data lives and dies with the container)"
+            out.append(violation("D6", pg.label, found, "a persistent volume at the data directory", D6_FIX, urn=pg.res.urn))
+            continue
         if is_unknown(pgdata):
             out.append(deferred("D6", pg.label, "PGDATA", urn=pg.res.urn))
             continue
@@ -348,6 +354,16 @@ def d6_postgres_volume(stack: Stack) -> list[Finding]:
         else:
             out.extend(_d6_docker(stack, pg, data_dir, bool(pgdata)))
     return out
+
+
+D6_FIX = "mount a protected PersistentVolumeClaim (Kubernetes) or a protected named docker.Volume at the data directory"
+
+
+def _mounts_nothing(pg: Container) -> bool:
+    """Known to mount no volume at all (Kubernetes volumeMounts, Docker volumes/mounts)."""
+    keys = ("volumeMounts",) if pg.platform == "k8s" else ("volumes", "mounts")
+    values = [get(pg.spec, k) for k in keys]
+    return not any(is_unknown(v) or has_unknown(v) or (isinstance(v, list) and v) for v in values)
 
 
 def _data_mount_ok(path: Any, data_dir: str, explicit: bool) -> bool:

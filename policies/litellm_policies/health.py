@@ -6,6 +6,7 @@ import re
 import shlex
 from typing import Any
 
+from .catalogue import PROBE_TIMEOUT_SECONDS
 from .common import proxies
 from .detect import DEFAULT_HEALTH_PORT, Container, Stack
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
@@ -15,7 +16,7 @@ from .values import get, num, parse_duration, to_number
 PROXY_WORKLOADS = "LiteLLM proxy containers (kubernetes workloads, docker Container)"
 LIVENESS_PATHS = ("/health/liveliness", "/health/liveness")
 READINESS_PATHS = ("/health/readiness",)
-PROBE_TIMEOUT = 5
+PROBE_TIMEOUT = PROBE_TIMEOUT_SECONDS
 
 
 @resource_policy(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .catalogue import COMPROMISED_LITELLM_VERSIONS
 from .common import containers
 from .detect import (
     DOCKER_CONTAINER,
@@ -77,7 +78,7 @@ def n2_image_pinned(res: Resource, stack: Stack) -> list[Finding]:
 
 
 #: The default of the pack-config list (HARDENING N2: PyPI 1.82.7 and 1.82.8, March 2026).
-COMPROMISED_LITELLM = ("1.82.7", "1.82.8")
+COMPROMISED_LITELLM = tuple(sorted(COMPROMISED_LITELLM_VERSIONS))
 N2_SETTINGS = {
     "compromisedVersions": Setting({"type": "array", "items": {"type": "string"}}, list(COMPROMISED_LITELLM)),
     "compromisedDigests": Setting({"type": "array", "items": {"type": "string"}}, []),

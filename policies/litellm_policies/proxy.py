@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .catalogue import MAX_REQUESTS_BEFORE_RESTART, REQUEST_TIMEOUT_SECONDS, SUPERVISORD_STOPWAITSECS
 from .common import config_checks, fixed_setting, longest_request, proxies, same_number, setting
 from .detect import Container, LiteLLMConfig, Stack, configs_in
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
@@ -14,8 +15,8 @@ from .values import get, human_bytes, is_true, num, to_number
 PROXY_WORKLOADS = "LiteLLM proxy containers (kubernetes workloads, docker Container)"
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
 
-RECYCLE = 10000
-STOPWAITSECS = 3600
+RECYCLE = MAX_REQUESTS_BEFORE_RESTART
+STOPWAITSECS = SUPERVISORD_STOPWAITSECS
 DEFAULT_GRACEFUL_SHUTDOWN = 30
 DEFAULT_K8S_GRACE = 30
 DEFAULT_DOCKER_STOP = 10
@@ -240,13 +241,13 @@ def p6_json_logs(stack: Stack) -> list[Finding]:
 @resource_policy(
     "litellm-p7-request-timeout",
     "P7",
-    "P7: litellm_settings.request_timeout is 600 s (reasoning models; per-model timeout overrides allowed). "
-    "Fix: set litellm_settings.request_timeout: 600.",
+    f"P7: litellm_settings.request_timeout is {REQUEST_TIMEOUT_SECONDS} s (reasoning models; per-model timeout overrides allowed). "
+    f"Fix: set litellm_settings.request_timeout: {REQUEST_TIMEOUT_SECONDS}.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
 def p7_request_timeout(res: Resource, stack) -> list[Finding]:
-    return fixed_setting(res, "P7", "litellm_settings.request_timeout", 600, "600", "LiteLLM default 6000 s")
+    return fixed_setting(res, "P7", "litellm_settings.request_timeout", REQUEST_TIMEOUT_SECONDS, str(REQUEST_TIMEOUT_SECONDS), "LiteLLM default 6000 s")
 
 
 def platform_grace(c: Container) -> tuple[Any, str]:

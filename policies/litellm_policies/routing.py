@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .catalogue import ALLOWED_FAILS, ALLOWED_FAILS_POLICY, COOLDOWN_SECONDS, RETRY_POLICY, ROUTING_STRATEGY
 from .common import config_checks, setting
 from .detect import LiteLLMConfig
 from .model import Finding, Resource, fmt, is_unknown, violation
@@ -13,22 +14,6 @@ from .values import to_number
 
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
 
-RETRY_POLICY = {
-    "AuthenticationErrorRetries": 0,
-    "ContentPolicyViolationErrorRetries": 0,
-    "TimeoutErrorRetries": 3,
-    "RateLimitErrorRetries": 3,
-    "InternalServerErrorRetries": 3,
-}
-
-ALLOWED_FAILS_POLICY = {
-    "BadRequestErrorAllowedFails": 1000,
-    "AuthenticationErrorAllowedFails": 10,
-    "TimeoutErrorAllowedFails": 12,
-    "RateLimitErrorAllowedFails": 10000,
-    "ContentPolicyViolationErrorAllowedFails": 15,
-    "InternalServerErrorAllowedFails": 20,
-}
 
 
 def _router(cfg: LiteLLMConfig, key: str) -> Any:
@@ -40,15 +25,15 @@ def _router(cfg: LiteLLMConfig, key: str) -> Any:
 @resource_policy(
     "litellm-f1-routing-strategy",
     "F1",
-    "F1: the router uses routing_strategy simple-shuffle (LiteLLM's fastest). "
-    "Fix: set router_settings.routing_strategy: simple-shuffle (or leave it unset).",
+    f"F1: the router uses routing_strategy {ROUTING_STRATEGY} (LiteLLM's fastest). "
+    f"Fix: set router_settings.routing_strategy: {ROUTING_STRATEGY} (or leave it unset).",
     ADVISORY,
     CONFIG_HOLDERS,
 )
 def f1_routing_strategy(res: Resource, stack) -> list[Finding]:
     def check(cfg: LiteLLMConfig) -> list[Finding]:
         v = setting(cfg.data, "router_settings.routing_strategy")
-        if v is None or v == "simple-shuffle":
+        if v is None or v == ROUTING_STRATEGY:
             return []
         return [
             violation(
@@ -66,8 +51,8 @@ def f1_routing_strategy(res: Resource, stack) -> list[Finding]:
 @resource_policy(
     "litellm-f2-circuit-breaker",
     "F2",
-    "F2: circuit breaker allowed_fails 3 and cooldown_time 30 s. "
-    "Fix: set router_settings.allowed_fails: 3 and router_settings.cooldown_time: 30.",
+    f"F2: circuit breaker allowed_fails {ALLOWED_FAILS} and cooldown_time {COOLDOWN_SECONDS} s. "
+    f"Fix: set router_settings.allowed_fails: {ALLOWED_FAILS} and router_settings.cooldown_time: {COOLDOWN_SECONDS}.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
@@ -75,7 +60,7 @@ def f2_circuit_breaker(res: Resource, stack) -> list[Finding]:
     def check(cfg: LiteLLMConfig) -> list[Finding]:
         out = []
         # LiteLLM defaults: allowed_fails 3 (litellm.allowed_fails), cooldown_time 5 s
-        for key, required, default in (("allowed_fails", 3, 3), ("cooldown_time", 30, 5)):
+        for key, required, default in (("allowed_fails", ALLOWED_FAILS, 3), ("cooldown_time", COOLDOWN_SECONDS, 5)):
             raw = _router(cfg, key)
             v = to_number(raw) if raw is not None else default
             if is_unknown(v):
@@ -127,9 +112,9 @@ def _policy_check(cfg: LiteLLMConfig, rule_id: str, key: str, required: dict[str
 @resource_policy(
     "litellm-f3-retry-policy",
     "F3",
-    "F3: permanent errors are never retried: retry_policy AuthenticationErrorRetries 0, "
-    "ContentPolicyViolationErrorRetries 0, TimeoutErrorRetries 3, RateLimitErrorRetries 3, "
-    "InternalServerErrorRetries 3. Fix: set router_settings.retry_policy with these values.",
+    "F3: permanent errors are never retried: retry_policy "
+    + ", ".join(f"{k} {v}" for k, v in RETRY_POLICY.items())
+    + ". Fix: set router_settings.retry_policy with these values.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
@@ -140,9 +125,9 @@ def f3_retry_policy(res: Resource, stack) -> list[Finding]:
 @resource_policy(
     "litellm-f4-allowed-fails-policy",
     "F4",
-    "F4: allowed-fails policy BadRequest 1000, Authentication 10, Timeout 12, RateLimit 10000, "
-    "ContentPolicyViolation 15, InternalServer 20. Fix: set router_settings.allowed_fails_policy "
-    "with the <Error>AllowedFails keys and these values.",
+    "F4: allowed-fails policy "
+    + ", ".join(f"{k.removesuffix('ErrorAllowedFails')} {v}" for k, v in ALLOWED_FAILS_POLICY.items())
+    + ". Fix: set router_settings.allowed_fails_policy with the <Error>AllowedFails keys and these values.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
