@@ -86,6 +86,7 @@ def specs() -> list[PolicySpec]:
         external_stores,
         health,
         observability,
+        overrides,
         platform,
         proxy,
         references,

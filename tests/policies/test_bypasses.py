@@ -214,3 +214,19 @@ def test_s4_a_literal_in_an_env_var_the_config_uses_as_a_secret(k8s):
     msgs = messages(run(k8s, PROD), "S4")
     assert any("GW_ADMIN_KEY" in m for m in msgs), msgs
     assert not any("a1b2a1b2" in m for m in msgs)
+
+
+def test_p10_the_config_resetting_a_judged_env_var_is_a_violation(k8s):
+    """config.yaml's environment_variables are set by LiteLLM after start-up, out of the env the
+    rules judge: LITELLM_LOG=DEBUG there used to pass with a compliant env."""
+    update_config(k8s["config"], lambda d: d.update(environment_variables={"LITELLM_LOG": "DEBUG"}))
+    msgs = messages(run(k8s, PROD), "P10")
+    assert any("environment_variables" in m and "LITELLM_LOG" in m for m in msgs), msgs
+
+
+def test_p10_a_shell_assignment_of_a_judged_env_var_is_a_violation(k8s):
+    c = container(k8s["proxy"])
+    c["command"] = ["sh", "-c", "LITELLM_LOG=DEBUG exec litellm --config /app/config.yaml --port 4000 --num_workers 4"]
+    c.pop("args", None)
+    msgs = messages(run(k8s, PROD), "P10")
+    assert any("LITELLM_LOG" in m and "shell" in m for m in msgs), msgs
