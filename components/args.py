@@ -10,6 +10,7 @@ import pulumi
 
 from components.errors import ConfigError, Problem
 from components.sizing import ROLLOUTS, SizingPlan, plan_sizing
+from components.scheduling import SchedulingSettings
 from components.specs import Location
 
 
@@ -34,6 +35,8 @@ class PlacementArgs(TypedDict):
     """Docker only: the network the containers join."""
     namespace: NotRequired[pulumi.Input[str] | None]
     """Kubernetes only: the namespace of every object."""
+    scheduling: NotRequired[SchedulingSettings | None]
+    """Kubernetes only: node selector, tolerations, priority class and pull secrets of every pod."""
 
 
 class SizedPlacementArgs(SizingArgs, PlacementArgs):
@@ -59,7 +62,7 @@ def location_from(args: PlacementArgs) -> Location:
     if platform == "docker" and args.get("docker_network"):
         return Location("docker", docker_network=args["docker_network"])
     if platform == "kubernetes" and args.get("namespace"):
-        return Location("kubernetes", namespace=args["namespace"])
+        return Location("kubernetes", namespace=args["namespace"], scheduling=args.get("scheduling"))
     raise ConfigError(
         [Problem("platform", repr(platform), "docker with a docker_network, or kubernetes with a namespace")]
     )

@@ -134,4 +134,4 @@ class Gateway(pulumi.ComponentResource):
         if settings.platform == "docker":
             return PlacementArgs(platform="docker", docker_network=docker.network(name, self).name)
         ns = kubernetes.namespace(name, settings.kubernetes.namespace, self)
-        return PlacementArgs(platform="kubernetes", namespace=ns.metadata.name)
+        return PlacementArgs(platform="kubernetes", namespace=ns.metadata.name, scheduling=settings.scheduling)

@@ -19,6 +19,7 @@ from components import hardening as h
 from components.errors import CONFIG_NAMESPACE, ConfigError, Problem
 from components.exposure import IngressSettings, LoadBalancerSettings, exposure_problems
 from components.external_stores import PostgresSettings, RedisSettings, external_problems
+from components.scheduling import SchedulingSettings, scheduling_problems
 from components.setting_model import SettingModel
 from components.sizing import MACHINE_CLASSES, ROLLOUTS, SizingPlan, plan_sizing
 
@@ -128,6 +129,7 @@ class StackSettings(_Model):
     load_balancer: LoadBalancerSettings | None = None  # N5: the alternative to ingress
     postgres: PostgresSettings = PostgresSettings()  # D2: a managed server instead of the in-cluster one
     redis: RedisSettings = RedisSettings()  # R2: a managed server instead of the in-cluster one
+    scheduling: SchedulingSettings = SchedulingSettings()  # N4: placement of the prod pods
     secret_keys: frozenset[str] = Field(default=frozenset(), exclude=True)
 
     @field_validator("machine_class")
@@ -192,6 +194,7 @@ class StackSettings(_Model):
                 Problem("replicas", str(self.replicas), "at least 2 proxy replicas (or autoscaling.minReplicas >= 2) on kubernetes", "N4")
             )
         problems += exposure_problems(self.platform, self.ingress, self.load_balancer)
+        problems += scheduling_problems(self.platform, self.scheduling)
         problems += external_problems(
             self.platform, self.postgres, self.redis, self.postgres_max_connections, self.secret_keys if require_secrets else None
         )

@@ -15,6 +15,7 @@ from components.sizing import SizingPlan
 
 if TYPE_CHECKING:  # the settings modules import components.platforms, which imports this one
     from components.exposure import IngressSettings, LoadBalancerSettings
+    from components.scheduling import SchedulingSettings
 
 Platform = Literal["docker", "kubernetes"]
 
@@ -35,6 +36,7 @@ class Location:
     platform: Platform
     docker_network: pulumi.Input[str] | None = None
     namespace: pulumi.Input[str] | None = None
+    scheduling: "SchedulingSettings | None" = None  # Kubernetes only: where the pods run
 
 
 @dataclass(frozen=True)

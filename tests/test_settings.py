@@ -382,7 +382,7 @@ def test_plaintext_unknown_key_message_lists_every_setting():
     assert problem.allowed == (
         "not a setting (settings: allowRequestsOnDbUnavailable, autoscaling, connectDatabase, dbPoolPerWorker, docker,"
         " images, ingress, kubernetes, loadBalancer, machineClass, mockUpstream, models, platform, postgres,"
-        " postgresMaxConnections, proxyServer, redis, replicas, workers); a secret must be set with --secret"
+        " postgresMaxConnections, proxyServer, redis, replicas, scheduling, workers); a secret must be set with --secret"
     )
 
 

@@ -18,4 +18,4 @@ def deploy(
 
     if where.platform == "docker":
         return getattr(docker, kind)(spec, where.docker_network, parent)
-    return getattr(kubernetes, kind)(spec, where.namespace, parent)
+    return getattr(kubernetes, kind)(spec, where.namespace, parent, where.scheduling)

@@ -16,6 +16,7 @@ from components import hardening as h
 from components.litellm_config import CONFIG_DIR, CONFIG_FILE, PROMETHEUS_MULTIPROC_DIR
 from components.platforms import kubernetes_exposure
 from components.platforms.common import postgres_args, redis_args, redis_auth_conf
+from components.scheduling import SchedulingSettings
 from components.specs import (
     POSTGRES_DB,
     POSTGRES_UID,
@@ -64,6 +65,40 @@ _CONTAINER_SECURITY = {  # N3
     "privileged": False,
     "capabilities": {"drop": ["ALL"]},
 }
+
+
+#: Where the proxy's replicas spread; a zone counts only nodes labelled with it.
+_SPREAD_KEYS = {"nodes": "kubernetes.io/hostname", "zones": "topology.kubernetes.io/zone"}
+_WHEN_UNSATISFIABLE = {"preferred": "ScheduleAnyway", "required": "DoNotSchedule"}
+
+
+def _placement(scheduling: SchedulingSettings | None, *, spread: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The pod spec fields of the `scheduling` setting; with `spread` (the proxy's pod labels) its
+    topology spread, within one ReplicaSet revision (`pod-template-hash`), so a rollout's new pods
+    spread among themselves (components/scheduling.py says why `preferred` is the default)."""
+    s = scheduling or SchedulingSettings()
+    found: dict[str, Any] = {}
+    if s.node_selector:
+        found["node_selector"] = dict(s.node_selector)
+    if s.tolerations:
+        found["tolerations"] = [t.model_dump(exclude_none=True) for t in s.tolerations]
+    if s.priority_class_name:
+        found["priority_class_name"] = s.priority_class_name
+    if s.image_pull_secrets:
+        found["image_pull_secrets"] = [{"name": n} for n in s.image_pull_secrets]
+    if spread is not None:
+        found["topology_spread_constraints"] = [
+            {
+                "max_skew": 1,
+                "topology_key": key,
+                "when_unsatisfiable": _WHEN_UNSATISFIABLE[how],
+                "label_selector": {"match_labels": dict(spread)},
+                "match_label_keys": ["pod-template-hash"],
+            }
+            for what, key in _SPREAD_KEYS.items()
+            if (how := getattr(s.spread, what)) != "off"
+        ]
+    return found
 
 
 def _resources(cpu: str, memory: str) -> dict[str, Any]:
@@ -147,7 +182,7 @@ def postgres_claim(spec: PostgresSpec, ns: pulumi.Input[str], labels: Mapping[st
     )
 
 
-def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource, scheduling: SchedulingSettings | None = None) -> Endpoint:
     labels = _labels(spec.name, "postgres")
     secret = _secret(f"{spec.name}-auth", ns, {"POSTGRES_PASSWORD": spec.password}, parent)
     res = spec.plan.postgres_resources
@@ -162,6 +197,7 @@ def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource)
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
+                    **_placement(scheduling),
                     "security_context": _pod_security(POSTGRES_UID),
                     "volumes": [{"name": "data", "persistent_volume_claim": {"claim_name": claim.metadata.name}}],
                     "containers": [
@@ -194,7 +230,7 @@ def postgres(spec: PostgresSpec, ns: pulumi.Input[str], parent: pulumi.Resource)
     return Endpoint(spec.name, h.POSTGRES_PORT)
 
 
-def redis(spec: RedisSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+def redis(spec: RedisSpec, ns: pulumi.Input[str], parent: pulumi.Resource, scheduling: SchedulingSettings | None = None) -> Endpoint:
     labels = _labels(spec.name, "redis")
     secret = _secret(f"{spec.name}-auth", ns, {REDIS_AUTH_KEY: redis_auth_conf(spec.password)}, parent)
     res = spec.plan.redis_resources
@@ -208,6 +244,7 @@ def redis(spec: RedisSpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
+                    **_placement(scheduling),
                     "security_context": _pod_security(REDIS_UID),
                     "containers": [
                         {
@@ -255,7 +292,7 @@ _DRAIN_HOOK = (
 )
 
 
-def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> Endpoint:
+def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, scheduling: SchedulingSettings | None = None) -> Endpoint:
     labels = _labels(spec.name, "litellm-proxy")
     client_labels = {POSTGRES_CLIENT_LABEL: "true", REDIS_CLIENT_LABEL: "true"}
     stores = dict(spec.store_secret_env)
@@ -280,6 +317,7 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
                 "metadata": {"labels": {**_labels(spec.name, "litellm-migrate"), POSTGRES_CLIENT_LABEL: "true"}},
                 "spec": {
                     "restart_policy": "Never",
+                    **_placement(scheduling),
                     "security_context": _pod_security(PROXY_UID),
                     "containers": [
                         {
@@ -312,6 +350,7 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource) -> En
                 "metadata": {"labels": {**labels, **client_labels}},
                 "spec": {
                     "termination_grace_period_seconds": spec.plan.stop_grace_seconds,  # P4/P9
+                    **_placement(scheduling, spread=labels),
                     "security_context": _pod_security(PROXY_UID),
                     "containers": [
                         {

@@ -91,6 +91,7 @@ def specs() -> list[PolicySpec]:
         proxy,
         references,
         routing,
+        scheduling,
         secrets,
     )
 

@@ -4,6 +4,7 @@ tests themselves (scripts/kube-cluster.sh builds the binaries on first use)."""
 import base64
 import json
 import os
+import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from devtools.pulumi_project import Project, require_plugins
 from ops import render
 
 # Ports 27400+ keep the tests' cluster apart from one an operator started on the default ports.
@@ -87,3 +89,14 @@ def apply_rendered(cluster: Cluster, found: list[render.Manifest], out: Path, *,
     for m in found:
         if m.kind not in skip:
             cluster.kubectl("apply", "-f", str(out / m.file))
+
+
+def prod_project(cluster: Cluster, folder: Path, namespace: str, **config) -> Project:
+    """A copy of the prod stack deploying into `namespace` of the session cluster, with throwaway
+    provider keys set (the tests of one prod setting each start from this)."""
+    require_plugins("random", "kubernetes")
+    project = Project.copy(folder, "prod", "Pulumi.prod.yaml", kubernetes={"namespace": namespace}, **config)
+    project.env["KUBECONFIG"] = str(cluster.dir / "admin.kubeconfig")
+    for key in ("openaiApiKey", "anthropicApiKey"):
+        project.set_secret(key, "sk-test-" + secrets.token_hex(12))
+    return project

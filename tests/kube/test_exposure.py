@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.pulumi_project import Project, require_plugins
+from devtools.pulumi_project import Project
 
-from .conftest import Cluster
+from .conftest import Cluster, prod_project
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine]
 
@@ -34,11 +34,7 @@ LOAD_BALANCER = {
 
 @pytest.fixture(scope="module")
 def project(cluster: Cluster, tmp_path_factory) -> Iterator[Project]:
-    require_plugins("random", "kubernetes")
-    me = Project.copy(tmp_path_factory.mktemp("expose"), "prod", "Pulumi.prod.yaml", kubernetes={"namespace": NAMESPACE}, ingress=INGRESS)
-    me.env["KUBECONFIG"] = str(cluster.dir / "admin.kubeconfig")
-    for key in ("openaiApiKey", "anthropicApiKey"):
-        me.set_secret(key, "sk-test-" + secrets.token_hex(12))
+    me = prod_project(cluster, tmp_path_factory.mktemp("expose"), NAMESPACE, ingress=INGRESS)
     cluster.volume(f"lg-expose-data-{secrets.token_hex(2)}", 50)
     try:
         yield me

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.pulumi_project import Project, require_plugins
+from devtools.pulumi_project import Project
 
-from .conftest import Cluster
+from .conftest import Cluster, prod_project
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine]
 
@@ -45,12 +45,8 @@ def stand_ins(cluster: Cluster) -> None:
 
 @pytest.fixture(scope="module")
 def project(cluster: Cluster, tmp_path_factory) -> Iterator[Project]:
-    require_plugins("random", "kubernetes")
-    me = Project.copy(
-        tmp_path_factory.mktemp("managed"), "prod", "Pulumi.prod.yaml", kubernetes={"namespace": NAMESPACE}, postgres=POSTGRES, redis=REDIS
-    )
-    me.env["KUBECONFIG"] = str(cluster.dir / "admin.kubeconfig")
-    for key, value in {"openaiApiKey": "sk-test-" + secrets.token_hex(12), "anthropicApiKey": "sk-test-" + secrets.token_hex(12), "postgresUrl": PG_URL, "redisUrl": REDIS_URL}.items():
+    me = prod_project(cluster, tmp_path_factory.mktemp("managed"), NAMESPACE, postgres=POSTGRES, redis=REDIS)
+    for key, value in {"postgresUrl": PG_URL, "redisUrl": REDIS_URL}.items():
         me.set_secret(key, value)
     stand_ins(cluster)
     try:
