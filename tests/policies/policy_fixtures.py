@@ -4,6 +4,7 @@ thing and checks the rule ID in the resulting message."""
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 
@@ -479,6 +480,41 @@ def docker_stack() -> dict[str, Resource]:
     out = dict(volume=volume, network=network, migrate=migrate, postgres=postgres, redis=redis, proxy=proxy)
     out.update({f"random_{k}": v for k, v in rnd.items() if k != "drain"})
     return out
+
+
+def second_proxy(stack: dict[str, Resource]) -> Resource:
+    """A second LiteLLM proxy workload beside the first, stored as stack["proxy2"]: on Kubernetes
+    a canary Deployment `litellm-proxy-canary`, on Docker a Container `litellm-proxy-2` on host
+    port 4002. Rules judge every proxy of a stack; with two, a rule that stopped at the first
+    finding would let the second through, and only a stack with two can show that."""
+    first = stack["proxy"]
+    props = copy.deepcopy(first.props)
+    if first.type == T_DEPLOY:
+        name = "litellm-proxy-canary"
+        props["metadata"]["name"] = name
+        props["spec"]["selector"]["matchLabels"]["app"] = name
+        props["spec"]["template"]["metadata"]["labels"]["app"] = name
+    else:
+        name = "litellm-proxy-2"
+        props["name"] = name
+        props["ports"] = [dict(props["ports"][0], external=4002)]
+    stack["proxy2"] = R(first.type, name, props, dependencies=list(first.dependencies), property_dependencies=copy.deepcopy(first.property_dependencies))
+    return stack["proxy2"]
+
+
+def second_proxy_container(res: Resource) -> dict:
+    """A second LiteLLM proxy container in the same pod (`proxy-b`, proxy port 4100, health app on
+    4101): a resource rule sees one workload at a time, so two proxies in one pod are what shows
+    that it judges every container of the workload, not the first one only."""
+    c = copy.deepcopy(container(res))
+    c["name"] = "proxy-b"
+    c["args"] = set_arg(set_arg(c["args"], "--port", "4100"), "--prometheus_metrics_port", "9190")
+    set_env(c, "SEPARATE_HEALTH_PORT", "4101")
+    c["ports"] = [{"name": "http-b", "containerPort": 4100}, {"name": "health-b", "containerPort": 4101}]
+    c["livenessProbe"] = {"httpGet": {"path": "/health/liveliness", "port": 4101}, "timeoutSeconds": 5}
+    c["readinessProbe"] = {"httpGet": {"path": "/health/readiness", "port": "health-b"}, "timeoutSeconds": 5}
+    pod(res)["containers"].append(c)
+    return c
 
 
 # ---------------------------------------------------------------- helpers for tests

@@ -1,7 +1,9 @@
 """H1-H3 (health), F1-F6 (routing), O1-O3 (observability)."""
 
 import pytest
-from .policy_fixtures import container, findings, messages, run, set_arg, set_env, set_envs, update_config
+import yaml
+from .policy_fixtures import (T_CM, T_SECRET, R, container, findings, messages, run, pod, second_proxy, second_proxy_container, set_arg, set_env,
+                              set_envs, update_config)
 
 from litellm_policies import UNKNOWN
 
@@ -618,3 +620,483 @@ def test_o3_deferral_in_full(k8s):
     assert [v.message for v in deferred_for(run(k8s), "O3")] == [
         f"[O3] deferred: value unknown until apply: --num_workers of {PROXY} (policy litellm-o3-separate-metrics-process)"
     ]
+
+
+# ------------------------------------------- H1-H3: every proxy judged, every probe, every handler
+
+CANARY = "Deployment 'litellm-proxy-canary' container 'proxy'"
+PROXY_B = "Deployment 'litellm-proxy' container 'proxy-b'"
+
+
+def found_of(vs, rule_id) -> list[tuple[str, str]]:
+    """(where, what was found) of each definite finding, deferred ones as (where, 'deferred: WHAT')."""
+    out = []
+    for v in vs:
+        if v.rule_id != rule_id:
+            continue
+        if v.deferred:
+            what, where = v.message.split(": ", 2)[2].rsplit(" of ", 1)
+            out.append((where.split(" (policy")[0], f"deferred: {what}"))
+        else:
+            where, rest = v.message[len(f"[{rule_id}] "):].split(": found ", 1)
+            out.append((where, rest.split("; required")[0]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("rule", "edit", "found"),
+    [
+        ("H1", lambda c: set_env(c, "SEPARATE_HEALTH_APP", UNKNOWN), "deferred: SEPARATE_HEALTH_APP (value unknown until apply)"),
+        ("H1", lambda c: set_env(c, "SEPARATE_HEALTH_APP", "0"), "SEPARATE_HEALTH_APP '0'"),
+        ("H1", lambda c: set_env(c, "SEPARATE_HEALTH_PORT", UNKNOWN), "deferred: SEPARATE_HEALTH_PORT / the proxy port"),
+        ("O3", lambda c: c.update(args=set_arg(c["args"], "--num_workers", UNKNOWN)), "deferred: --num_workers"),
+        ("O3", lambda c: c.update(args=set_arg(c["args"], "--prometheus_metrics_port", remove=True)), "4 workers and no --prometheus_metrics_port"),
+        ("O3", lambda c: set_env(c, "PROMETHEUS_MULTIPROC_DIR", UNKNOWN), "deferred: --prometheus_metrics_port / PROMETHEUS_MULTIPROC_DIR"),
+    ],
+)
+def test_every_proxy_container_of_a_pod_is_judged(k8s, rule, edit, found):
+    """Two proxy containers in one pod, both wrong the same way: both are reported, not the first."""
+    b = second_proxy_container(k8s["proxy"])
+    assert not findings(run(k8s), rule)
+    edit(container(k8s["proxy"]))
+    edit(b)
+    assert found_of(run(k8s), rule) == [(PROXY, found), (PROXY_B, found)]
+
+
+def test_h1_an_unknown_proxy_port_defers(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--port", UNKNOWN)
+    assert found_of(run(k8s), "H1") == [(PROXY, "deferred: SEPARATE_HEALTH_PORT / the proxy port")]
+
+
+def test_h1_messages_in_full_for_a_wrong_value_and_a_replaced_entrypoint(k8s):
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", "0")
+    assert messages(run(k8s), "H1") == [
+        f"[H1] {PROXY}: found SEPARATE_HEALTH_APP '0'; required SEPARATE_HEALTH_APP=1. Fix: set SEPARATE_HEALTH_APP=1 and SEPARATE_HEALTH_PORT=4001"
+    ]
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", "1")
+    container(k8s["proxy"])["command"] = ["/usr/bin/litellm"]
+    assert messages(run(k8s), "H1") == [
+        f"[H1] {PROXY}: found command '/usr/bin/litellm' replacing the image entrypoint (the health app is started by the"
+        " entrypoint's supervisord); required the image entrypoint kept; proxy flags in args. Fix: remove `command` and pass"
+        " the proxy flags as args"
+    ]
+
+
+def test_h1_h3_a_litellm_container_whose_command_is_unknown_defers(docker):
+    """Proxy or one-shot migration job? Unknown until apply: the rules say so instead of passing."""
+    docker["proxy"].props["command"] = UNKNOWN
+    vs = run(docker)
+    for rule in ("H1", "H3"):
+        assert found_of(vs, rule) == [("Container 'litellm-proxy'", "deferred: whether it is the proxy or a one-shot job (its command)")]
+
+
+def test_h2_judges_every_proxy_workload(k8s, docker):
+    """Two proxy workloads with the same gap: the second is reported too."""
+    second_proxy(k8s)
+    for c in (container(k8s["proxy"]), container(k8s["proxy2"])):
+        set_env(c, "SEPARATE_HEALTH_PORT", UNKNOWN)
+    assert found_of(run(k8s), "H2") == [(PROXY, "deferred: the health app port"), (CANARY, "deferred: the health app port")]
+    second_proxy(docker)
+    for res in (docker["proxy"], docker["proxy2"]):
+        res.props.pop("healthcheck")
+    assert found_of(run(docker), "H2") == [("Container 'litellm-proxy'", "no healthcheck"), ("Container 'litellm-proxy-2'", "no healthcheck")]
+    for res in (docker["proxy"], docker["proxy2"]):
+        res.props["healthcheck"] = {"tests": ["CMD", UNKNOWN], "timeout": "5s"}
+    assert found_of(run(docker), "H2") == [("Container 'litellm-proxy'", "deferred: healthcheck.tests"), ("Container 'litellm-proxy-2'", "deferred: healthcheck.tests")]
+
+
+@pytest.mark.parametrize(
+    ("liveness", "found"),
+    [
+        (UNKNOWN, "deferred: livenessProbe"),
+        (None, "no livenessProbe"),
+        ({"httpGet": {"path": UNKNOWN, "port": 4001}}, "deferred: livenessProbe port/path"),
+    ],
+)
+def test_h2_a_liveness_gap_does_not_hide_the_readiness_probe(k8s, liveness, found):
+    c = container(k8s["proxy"])
+    c["livenessProbe"] = liveness
+    c["readinessProbe"] = {"httpGet": {"path": "/health/readiness", "port": 4000}, "timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == [(PROXY, found), (PROXY, "readinessProbe httpGet on port 4000 path '/health/readiness'")]
+
+
+def test_h2_missing_probes_in_full(k8s):
+    c = container(k8s["proxy"])
+    c.pop("livenessProbe")
+    c.pop("readinessProbe")
+    assert [(v.message, v.urn) for v in run(k8s) if v.rule_id == "H2"] == [
+        (f"[H2] {PROXY}: found no livenessProbe; required a livenessProbe on port 4001 path /health/liveliness. Fix: add livenessProbe.httpGet {{port: 4001, path: /health/liveliness}}", k8s["proxy"].urn),
+        (f"[H2] {PROXY}: found no readinessProbe; required a readinessProbe on port 4001 path /health/readiness. Fix: add readinessProbe.httpGet {{port: 4001, path: /health/readiness}}", k8s["proxy"].urn),
+    ]
+
+
+def test_h2_an_unknown_probe_defers_in_full(k8s):
+    container(k8s["proxy"])["livenessProbe"] = UNKNOWN
+    assert [(v.message, v.urn) for v in run(k8s) if v.rule_id == "H2"] == [
+        (f"[H2] deferred: value unknown until apply: livenessProbe of {PROXY} (policy litellm-h2-probes-on-health-port)", k8s["proxy"].urn)
+    ]
+
+
+@pytest.mark.parametrize("handler", ["httpGet", "exec", "tcpSocket", "grpc"])
+def test_h2_a_probe_handler_unknown_until_apply_defers(k8s, handler):
+    container(k8s["proxy"])["livenessProbe"] = {handler: UNKNOWN, "timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == [(PROXY, "deferred: livenessProbe port/path")]
+
+
+def test_h2_an_exec_probe_whose_command_is_unknown_defers(k8s):
+    container(k8s["proxy"])["livenessProbe"] = {"exec": {"command": UNKNOWN}, "timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == [(PROXY, "deferred: livenessProbe port/path")]
+
+
+def test_h2_a_probe_without_handler_says_so(k8s):
+    container(k8s["proxy"])["livenessProbe"] = {"timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == [(PROXY, "livenessProbe no handler on port nothing (not set) path nothing (not set)")]
+
+
+def test_h2_without_a_health_app_the_fix_names_its_default_port(k8s, docker):
+    """With SEPARATE_HEALTH_APP off there is no health port to compare with: every probe is
+    wrong, and the fix points at the health app's default port, 4001 (H1 reports the app)."""
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", remove=True)
+    assert messages(run(k8s), "H2") == [
+        f"[H2] {PROXY}: found livenessProbe httpGet on port 4001 path '/health/liveliness'; required the separate health app's"
+        " port (none: see H1) path /health/liveliness or /health/liveness. Fix: set livenessProbe.httpGet to port 4001 path /health/liveliness",
+        f"[H2] {PROXY}: found readinessProbe httpGet on port 4001 path '/health/readiness'; required the separate health app's"
+        " port (none: see H1) path /health/readiness. Fix: set readinessProbe.httpGet to port 4001 path /health/readiness",
+    ]
+    set_envs(docker["proxy"].props, "SEPARATE_HEALTH_APP", remove=True)
+    assert [(v.message, v.urn) for v in run(docker) if v.rule_id == "H2"] == [
+        ("[H2] Container 'litellm-proxy': found healthcheck on port 4001 path '/health/liveliness'; required the separate"
+         " health app's port (none: see H1) path /health/liveliness or /health/readiness. Fix: set healthcheck tests to curl"
+         " http://localhost:4001/health/liveliness", docker["proxy"].urn)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("test", "ok"),
+    [
+        (["CMD", "curl", "-fsS", "http://localhost:4001/health/liveliness"], True),
+        (["CMD", "curl", "-fsS", "http://localhost:4001/health/readiness"], True),
+        (["CMD-SHELL", "curl -f http://127.0.0.1:4001/health/liveness || exit 1"], True),
+        (["CMD", "curl", "-fsS", "http://localhost:4000/health/liveliness"], False),
+        (["CMD", "curl", "-fsS", "http://localhost:4001/metrics"], False),
+    ],
+)
+def test_h2_docker_healthcheck_targets(docker, test, ok):
+    docker["proxy"].props["healthcheck"]["tests"] = test
+    assert (not findings(run(docker), "H2")) == ok
+
+
+def test_h2_a_docker_healthcheck_on_the_proxy_port_in_full(docker):
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD", "curl", "-fsS", "http://localhost:4000/health/liveliness"]
+    assert [(v.message, v.urn) for v in run(docker) if v.rule_id == "H2"] == [
+        ("[H2] Container 'litellm-proxy': found healthcheck on port 4000 path '/health/liveliness'; required port 4001 path"
+         " /health/liveliness or /health/readiness. Fix: set healthcheck tests to curl http://localhost:4001/health/liveliness", docker["proxy"].urn)
+    ]
+
+
+def test_h2_health_settings_from_a_configmap_are_read(k8s):
+    """SEPARATE_HEALTH_APP/PORT given through a ConfigMap of the stack: the stack rule reads it
+    there and judges the probes, instead of deferring as if the values were unknown."""
+    health_configmap(k8s)
+    c = container(k8s["proxy"])
+    assert not findings(run(k8s), "H2")
+    c["readinessProbe"]["httpGet"]["port"] = 4000
+    assert found_of(run(k8s), "H2") == [(PROXY, "readinessProbe httpGet on port 4000 path '/health/readiness'")]
+
+
+def test_h2_a_readiness_probe_is_required(k8s):
+    container(k8s["proxy"]).pop("readinessProbe")
+    assert found_of(run(k8s), "H2") == [(PROXY, "no readinessProbe")]
+
+
+def test_h3_every_probe_is_judged_the_startup_probe_too(k8s):
+    c = container(k8s["proxy"])
+    c.pop("livenessProbe")
+    c["readinessProbe"]["timeoutSeconds"] = 10
+    c["startupProbe"] = {"httpGet": {"path": "/health/readiness", "port": 4001}, "timeoutSeconds": 30}
+    assert found_of(run(k8s), "H3") == [(PROXY, "readinessProbe.timeoutSeconds 10"), (PROXY, "startupProbe.timeoutSeconds 30")]
+
+
+def test_h3_deferrals_and_the_docker_default_in_full(k8s, docker):
+    container(k8s["proxy"])["readinessProbe"]["timeoutSeconds"] = UNKNOWN
+    assert [v.message for v in run(k8s) if v.rule_id == "H3"] == [
+        f"[H3] deferred: value unknown until apply: readinessProbe.timeoutSeconds of {PROXY} (policy litellm-h3-probe-timeout)"
+    ]
+    docker["proxy"].props["healthcheck"]["timeout"] = UNKNOWN
+    assert [v.message for v in run(docker) if v.rule_id == "H3"] == [
+        "[H3] deferred: value unknown until apply: healthcheck.timeout of Container 'litellm-proxy' (policy litellm-h3-probe-timeout)"
+    ]
+    docker["proxy"].props["healthcheck"].pop("timeout")
+    assert messages(run(docker), "H3") == [
+        "[H3] Container 'litellm-proxy': found no healthcheck.timeout (Docker runs 30s); required ≤ 5s. Fix: set healthcheck timeout '5s'"
+    ]
+
+
+# ------------------------------------------- O2-O3: every proxy judged, values read where they are
+
+WEBHOOK = "https://hooks.example/T000/B000/XXXX"
+
+
+def own_config(stack, res, edit) -> None:
+    """Gives the proxy workload `res` a ConfigMap of its own (`<name>-config`), edited by `edit`,
+    so two proxies of one stack can run different LiteLLM configs."""
+    name = f"{res.name}-config"
+    data = yaml.safe_load(stack["config"].props["data"]["config.yaml"])
+    edit(data)
+    stack[name] = R(T_CM, name, {"metadata": {"name": name, "namespace": "litellm"}, "data": {"config.yaml": yaml.safe_dump(data)}})
+    for v in res.props["spec"]["template"]["spec"]["volumes"]:
+        if "configMap" in v:
+            v["configMap"]["name"] = name
+
+
+def test_o3_a_compliant_multi_worker_proxy_passes(k8s, docker):
+    assert not findings(run(k8s), "O3") and not findings(run(docker), "O3")
+
+
+def test_o3_a_single_worker_container_does_not_hide_the_next_one(k8s):
+    b = second_proxy_container(k8s["proxy"])
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--num_workers", "1")
+    b["args"] = set_arg(b["args"], "--prometheus_metrics_port", remove=True)
+    assert found_of(run(k8s), "O3") == [(PROXY_B, "4 workers and no --prometheus_metrics_port")]
+
+
+def test_o3_deferral_of_the_metrics_settings_in_full(k8s, docker):
+    set_env(container(k8s["proxy"]), "PROMETHEUS_MULTIPROC_DIR", UNKNOWN)
+    assert [v.message for v in run(k8s) if v.rule_id == "O3"] == [
+        f"[O3] deferred: value unknown until apply: --prometheus_metrics_port / PROMETHEUS_MULTIPROC_DIR of {PROXY} (policy litellm-o3-separate-metrics-process)"
+    ]
+    docker["proxy"].props["command"] = UNKNOWN
+    assert found_of(run(docker), "O3") == [("Container 'litellm-proxy'", "deferred: whether it is the proxy or a one-shot job (its command)")]
+
+
+def test_o2_judges_every_proxy_workload(k8s):
+    second_proxy(k8s)
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    assert found_of(run(k8s), "O2") == [(PROXY, "SLACK_WEBHOOK_URL set but general_settings.alerting lacks 'slack'"),
+                                        (CANARY, "SLACK_WEBHOOK_URL set but general_settings.alerting lacks 'slack'")]  # fmt: skip
+    k8s["config"].props["data"]["config.yaml"] = UNKNOWN
+    assert found_of(run(k8s), "O2") == [(PROXY, "deferred: general_settings.alerting"), (CANARY, "deferred: general_settings.alerting")]
+
+
+@pytest.mark.parametrize(
+    ("first", "found"),
+    [
+        (lambda d: d["general_settings"].pop("alerting"), "SLACK_WEBHOOK_URL set but general_settings.alerting lacks 'slack'"),
+        (lambda d: None, None),
+    ],
+)
+def test_o2_a_first_proxy_passing_or_failing_does_not_hide_the_second(k8s, first, found):
+    """The canary runs its own config with a threshold above the request timeout: reported
+    whatever the first proxy's verdict."""
+    second_proxy(k8s)
+    own_config(k8s, k8s["proxy2"], lambda d: d["general_settings"].update(alerting_threshold=900))
+    update_config(k8s["config"], first)
+    expected = [(PROXY, found)] if found else []
+    assert found_of(run(k8s), "O2") == expected + [(CANARY, "alerting_threshold 900 s with request_timeout 600 s: slow responses would never alert")]
+
+
+def test_o2_without_webhook_or_slack_the_second_proxy_is_still_judged(k8s):
+    second_proxy(k8s)
+    own_config(k8s, k8s["proxy2"], lambda d: d["general_settings"].update(alerting_threshold=900))
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", remove=True)
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    assert found_of(run(k8s), "O2") == [(CANARY, "alerting_threshold 900 s with request_timeout 600 s: slow responses would never alert")]
+
+
+def test_o2_findings_point_at_the_proxy_workload(k8s):
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    assert [v.urn for v in run(k8s) if v.rule_id == "O2"] == [k8s["proxy"].urn]
+    update_config(k8s["config"], lambda d: d["general_settings"].update(alerting=["slack"], alerting_threshold=900))
+    assert [v.urn for v in run(k8s) if v.rule_id == "O2"] == [k8s["proxy"].urn]
+
+
+def test_o2_unknown_config_deferral_in_full(k8s):
+    k8s["config"].props["data"]["config.yaml"] = UNKNOWN
+    assert [(v.message, v.urn) for v in run(k8s) if v.rule_id == "O2"] == [
+        (f"[O2] deferred: value unknown until apply: general_settings.alerting of {PROXY} (policy litellm-o2-slack-alerting)", k8s["proxy"].urn)
+    ]
+
+
+def test_o2_an_unknown_config_reference_defers(k8s):
+    """Which ConfigMap the proxy mounts is known only at apply: with a webhook, O2 waits."""
+    for v in pod(k8s["proxy"])["volumes"]:
+        if "configMap" in v:
+            v["configMap"]["name"] = UNKNOWN
+    assert found_of(run(k8s), "O2") == [(PROXY, "deferred: general_settings.alerting")]
+
+
+def test_o2_the_webhook_through_envfrom_of_a_secret_is_seen(k8s):
+    """SLACK_WEBHOOK_URL delivered by `envFrom: secretRef`: the stack rule lists the Secret's keys."""
+    c = container(k8s["proxy"])
+    set_env(c, "SLACK_WEBHOOK_URL", remove=True)
+    k8s["alerts"] = R(T_SECRET, "litellm-alerts", {"metadata": {"name": "litellm-alerts", "namespace": "litellm"}, "type": "Opaque", "stringData": {"SLACK_WEBHOOK_URL": WEBHOOK}})
+    c["envFrom"] = [{"secretRef": {"name": "litellm-alerts"}}]
+    assert not findings(run(k8s), "O2")
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    assert found_of(run(k8s), "O2") == [(PROXY, "SLACK_WEBHOOK_URL set but general_settings.alerting lacks 'slack'")]
+
+
+def test_o2_slack_alerting_with_a_secret_that_lacks_the_webhook(k8s):
+    """Every env source is known (a Secret of the stack without the key): a definite violation, not a deferral."""
+    c = container(k8s["proxy"])
+    set_env(c, "SLACK_WEBHOOK_URL", remove=True)
+    k8s["alerts"] = R(T_SECRET, "litellm-alerts", {"metadata": {"name": "litellm-alerts", "namespace": "litellm"}, "type": "Opaque", "stringData": {"OTHER": "x"}})
+    c["envFrom"] = [{"secretRef": {"name": "litellm-alerts"}}]
+    assert found_of(run(k8s), "O2") == [(PROXY, "alerting ['slack'] without SLACK_WEBHOOK_URL")]
+
+
+def test_o2_an_empty_webhook_from_a_configmap_turns_alerting_off(k8s):
+    k8s["alerts"] = R(T_CM, "litellm-alerts", {"metadata": {"name": "litellm-alerts", "namespace": "litellm"}, "data": {"webhook": ""}})
+    set_env(container(k8s["proxy"]), "SLACK_WEBHOOK_URL", value_from={"configMapKeyRef": {"name": "litellm-alerts", "key": "webhook"}})
+    update_config(k8s["config"], lambda d: d["general_settings"].pop("alerting"))
+    assert not findings(run(k8s), "O2")
+
+
+def health_configmap(k8s, app: str = "1", port: str = "4001") -> None:
+    """SEPARATE_HEALTH_APP/PORT delivered through a ConfigMap of the stack (configMapKeyRef)."""
+    k8s["health_cm"] = R(T_CM, "litellm-health", {"metadata": {"name": "litellm-health", "namespace": "litellm"}, "data": {"app": app, "port": port}})
+    c = container(k8s["proxy"])
+    for name, key in (("SEPARATE_HEALTH_APP", "app"), ("SEPARATE_HEALTH_PORT", "port")):
+        set_env(c, name, value_from={"configMapKeyRef": {"name": "litellm-health", "key": key}})
+
+
+@pytest.mark.parametrize(("app", "port", "found"), [("1", "4001", None), ("0", "4001", "SEPARATE_HEALTH_APP '0'"),
+                                                     ("1", "4000", "SEPARATE_HEALTH_PORT '4000' equal to the proxy port")])  # fmt: skip
+def test_h1_settings_from_a_configmap_of_the_stack_are_judged(k8s, app, port, found):
+    """The ConfigMap is in the stack: H1 reads it there and judges, never defers."""
+    health_configmap(k8s, app, port)
+    assert found_of(run(k8s), "H1") == ([(PROXY, found)] if found else [])
+
+
+def test_h1_a_setting_from_a_configmap_outside_the_stack_defers_naming_it(k8s):
+    set_env(container(k8s["proxy"]), "SEPARATE_HEALTH_APP", value_from={"configMapKeyRef": {"name": "litellm-health", "key": "app"}})
+    assert [v.message for v in run(k8s) if v.rule_id == "H1"] == [
+        f"[H1] deferred: value unknown until apply: SEPARATE_HEALTH_APP (it comes from ConfigMap litellm-health (configMapKeyRef),"
+        f" not found in the stack) of {PROXY} (policy litellm-h1-separate-health-app)"
+    ]
+
+
+def test_h2_without_a_health_app_a_missing_probe_or_healthcheck_names_port_4001(k8s, docker):
+    c = container(k8s["proxy"])
+    set_env(c, "SEPARATE_HEALTH_APP", remove=True)
+    c.pop("livenessProbe")
+    (m, _) = messages(run(k8s), "H2")
+    assert m.endswith("Fix: add livenessProbe.httpGet {port: 4001, path: /health/liveliness}"), m
+    set_envs(docker["proxy"].props, "SEPARATE_HEALTH_APP", remove=True)
+    docker["proxy"].props.pop("healthcheck")
+    (m,) = messages(run(docker), "H2")
+    assert m.endswith("Fix: add healthcheck tests ['CMD', 'curl', '-fsS', 'http://localhost:4001/health/liveliness']"), m
+
+
+@pytest.mark.parametrize("name", ["PROMETHEUS_MULTIPROC_DIR", "PROMETHEUS_METRICS_PORT", "NUM_WORKERS"])
+def test_o3_settings_from_a_configmap_of_the_stack_are_read(k8s, name):
+    """The metrics directory, the metrics port or the worker count from a ConfigMap of the
+    stack: O3 reads them there and passes, or reports what the value says."""
+    values = {"PROMETHEUS_MULTIPROC_DIR": "/tmp/prometheus", "PROMETHEUS_METRICS_PORT": "9090", "NUM_WORKERS": "4"}
+    k8s["metrics_cm"] = R(T_CM, "litellm-metrics", {"metadata": {"name": "litellm-metrics", "namespace": "litellm"}, "data": {"v": values[name]}})
+    c = container(k8s["proxy"])
+    flag = {"PROMETHEUS_METRICS_PORT": "--prometheus_metrics_port", "NUM_WORKERS": "--num_workers"}.get(name)
+    if flag:
+        c["args"] = set_arg(c["args"], flag, remove=True)
+    set_env(c, name, value_from={"configMapKeyRef": {"name": "litellm-metrics", "key": "v"}})
+    assert not findings(run(k8s), "O3")
+    if name == "NUM_WORKERS":
+        set_env(c, "PROMETHEUS_MULTIPROC_DIR", remove=True)
+        assert found_of(run(k8s), "O3") == [(PROXY, "4 workers and no PROMETHEUS_MULTIPROC_DIR")]
+
+
+# ------------------------------------------- H2: an exec probe must be able to fail (issue 15)
+
+CANNOT_FAIL = "a livenessProbe command that cannot fail when the health app does: "
+URL = "http://localhost:4001/health/liveliness"
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (["curl", "-sf", URL], None),
+        (["curl", "--fail", URL], None),
+        (["curl", "--fail-with-body", URL], None),
+        (["/usr/bin/curl", "-f", URL], None),
+        (["/bin/sh", "-c", f"curl -f {URL}"], None),
+        (["/usr/bin/wget", "-q", URL], None),
+        (["python3", "-c", f"import urllib.request as u; u.urlopen('{URL}')"], None),
+        (["curl", URL], "curl without -f/--fail (it exits 0 on an HTTP error status)"),
+        (["curl", "--silent", URL], "curl without -f/--fail (it exits 0 on an HTTP error status)"),
+        (["sh", "-c", f"curl -f {URL} && echo ok"], f"a shell script ('curl -f {URL} && echo ok') whose exit status is not the request's"),
+        (["sh", "-c", f"curl -f {URL} | cat"], f"a shell script ('curl -f {URL} | cat') whose exit status is not the request's"),
+        (["sh", "-c", f"curl -f '{URL}"], "a shell script that does not parse"),
+        (["sh", "-c", ""], "an empty command"),
+        ([], "no command"),
+        (["python3", "-c", f"import urllib.request as u\ntry: u.urlopen('{URL}')\nexcept: pass"],
+         "python code that does not just urlopen the URL (an error must fail it)"),
+        (["python3", "-c", f"print('{URL}')"], "python code that does not just urlopen the URL (an error must fail it)"),
+        (["python3", "-c"], "python code that does not just urlopen the URL (an error must fail it)"),
+        (["python", "check.py", URL], "'python', not an HTTP client whose exit status is the request's"),
+        (["echo", URL], "'echo', not an HTTP client whose exit status is the request's"),
+        (["wget", "-q", URL, "http://localhost:4000/health/liveliness"], "more than one URL requested"),
+        (["wget", "-q"], "no URL requested"),
+    ],
+)  # fmt: skip
+def test_h2_an_exec_probe_passes_only_when_its_exit_status_is_the_requests(k8s, command, problem):
+    container(k8s["proxy"])["livenessProbe"] = {"exec": {"command": command}, "timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == ([(PROXY, CANNOT_FAIL + problem)] if problem else [])
+
+
+def test_h2_a_probe_that_cannot_fail_in_full(k8s, docker):
+    container(k8s["proxy"])["readinessProbe"] = {"exec": {"command": ["curl", "http://localhost:4001/health/readiness"]}, "timeoutSeconds": 5}
+    assert [(v.message, v.urn) for v in run(k8s) if v.rule_id == "H2"] == [
+        (f"[H2] {PROXY}: found a readinessProbe command that cannot fail when the health app does: curl without -f/--fail (it exits 0"
+         " on an HTTP error status); required an httpGet probe, or an exec of curl -f/--fail, wget, or python's urllib urlopen of the"
+         " health URL, alone (a shell may add `|| exit 1`). Fix: use httpGet {port: 4001, path: /health/readiness} (Docker: ['CMD',"
+         " 'curl', '-fsS', 'http://localhost:4001/health/readiness'])", k8s["proxy"].urn)
+    ]
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD", "curl", URL]
+    assert [(v.message, v.urn) for v in run(docker) if v.rule_id == "H2"] == [
+        ("[H2] Container 'litellm-proxy': found a healthcheck command that cannot fail when the health app does: curl without -f/--fail"
+         " (it exits 0 on an HTTP error status); required an httpGet probe, or an exec of curl -f/--fail, wget, or python's urllib"
+         " urlopen of the health URL, alone (a shell may add `|| exit 1`). Fix: use httpGet {port: 4001, path: /health/liveliness}"
+         " (Docker: ['CMD', 'curl', '-fsS', 'http://localhost:4001/health/liveliness'])", docker["proxy"].urn)
+    ]
+
+
+def test_h2_without_a_health_app_a_probe_that_cannot_fail_names_port_4001(k8s):
+    c = container(k8s["proxy"])
+    set_env(c, "SEPARATE_HEALTH_APP", remove=True)
+    c["livenessProbe"] = {"exec": {"command": ["curl", URL]}, "timeoutSeconds": 5}
+    first = messages(run(k8s), "H2")[0]
+    assert "Fix: use httpGet {port: 4001, path: /health/liveliness}" in first, first
+
+
+def test_h2_a_probe_that_cannot_fail_does_not_hide_the_next_probe_or_proxy(k8s, docker):
+    c = container(k8s["proxy"])
+    c["livenessProbe"] = {"exec": {"command": ["curl", URL]}, "timeoutSeconds": 5}
+    c["readinessProbe"]["httpGet"]["port"] = 4000
+    assert found_of(run(k8s), "H2") == [(PROXY, CANNOT_FAIL + "curl without -f/--fail (it exits 0 on an HTTP error status)"),
+                                        (PROXY, "readinessProbe httpGet on port 4000 path '/health/readiness'")]  # fmt: skip
+    second_proxy(docker)
+    for res in (docker["proxy"], docker["proxy2"]):
+        res.props["healthcheck"]["tests"] = ["CMD", "curl", URL]
+    problem = "a healthcheck command that cannot fail when the health app does: curl without -f/--fail (it exits 0 on an HTTP error status)"
+    assert found_of(run(docker), "H2") == [("Container 'litellm-proxy'", problem), ("Container 'litellm-proxy-2'", problem)]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "found"),
+    [("0s", "healthcheck.timeout '0s' (Docker runs 30s)"), (0, "healthcheck.timeout 0 (Docker runs 30s)"),
+     ("30s", "healthcheck.timeout '30s'"), ("6s", "healthcheck.timeout '6s'"), ("5s", None), ("1s", None)],
+)  # fmt: skip
+def test_h3_a_zero_docker_timeout_is_the_30s_docker_runs_and_says_so(docker, timeout, found):
+    """The provider reads an unset timeout back as 0s, which Docker runs as 30 s: a violation
+    that says so; an explicit 30s is reported as written."""
+    docker["proxy"].props["healthcheck"]["timeout"] = timeout
+    assert found_of(run(docker), "H3") == ([("Container 'litellm-proxy'", found)] if found else [])
+
+
+def test_o2_slack_alerting_without_a_webhook_is_reported_for_every_proxy(k8s):
+    second_proxy(k8s)
+    for res in (k8s["proxy"], k8s["proxy2"]):
+        set_env(container(res), "SLACK_WEBHOOK_URL", remove=True)
+    assert found_of(run(k8s), "O2") == [(PROXY, "alerting ['slack'] without SLACK_WEBHOOK_URL"), (CANARY, "alerting ['slack'] without SLACK_WEBHOOK_URL")]
