@@ -1038,6 +1038,8 @@ URL = "http://localhost:4001/health/liveliness"
         (["echo", URL], "'echo', not an HTTP client whose exit status is the request's"),
         (["wget", "-q", URL, "http://localhost:4000/health/liveliness"], "more than one URL requested"),
         (["wget", "-q"], "no URL requested"),
+        (["wget", URL], None),
+        (["curl", "--retry-connrefused", URL], "curl without -f/--fail (it exits 0 on an HTTP error status)"),
     ],
 )  # fmt: skip
 def test_h2_an_exec_probe_passes_only_when_its_exit_status_is_the_requests(k8s, command, problem):
@@ -1100,3 +1102,32 @@ def test_o2_slack_alerting_without_a_webhook_is_reported_for_every_proxy(k8s):
     for res in (k8s["proxy"], k8s["proxy2"]):
         set_env(container(res), "SLACK_WEBHOOK_URL", remove=True)
     assert found_of(run(k8s), "O2") == [(PROXY, "alerting ['slack'] without SLACK_WEBHOOK_URL"), (CANARY, "alerting ['slack'] without SLACK_WEBHOOK_URL")]
+
+
+@pytest.mark.parametrize("script", [f"curl -f {URL}; exit 0", f"curl -f {URL}\nexit 0", f"curl -f `echo {URL}`", f"curl -f $(echo {URL})"])
+def test_h2_a_shell_script_that_runs_more_than_the_request_cannot_fail(k8s, script):
+    """`;`, a new line or a command substitution: the script's exit status is another command's."""
+    container(k8s["proxy"])["livenessProbe"] = {"exec": {"command": ["sh", "-c", script]}, "timeoutSeconds": 5}
+    assert found_of(run(k8s), "H2") == [(PROXY, CANNOT_FAIL + f"a shell script ({script!r}) whose exit status is not the request's")]
+
+
+def test_h2_the_fix_of_a_probe_that_cannot_fail_names_the_configured_health_port(k8s, docker):
+    c = container(k8s["proxy"])
+    set_env(c, "SEPARATE_HEALTH_PORT", "4101")
+    c["readinessProbe"] = {"httpGet": {"path": "/health/readiness", "port": 4101}, "timeoutSeconds": 5}
+    c["livenessProbe"] = {"exec": {"command": ["curl", "http://localhost:4101/health/liveliness"]}, "timeoutSeconds": 5}
+    (m,) = messages(run(k8s), "H2")
+    assert "Fix: use httpGet {port: 4101, path: /health/liveliness}" in m, m
+    set_envs(docker["proxy"].props, "SEPARATE_HEALTH_PORT", "4101")
+    docker["proxy"].props["healthcheck"]["tests"] = ["CMD", "curl", "http://localhost:4101/health/liveliness"]
+    (m,) = messages(run(docker), "H2")
+    assert "Fix: use httpGet {port: 4101, path: /health/liveliness}" in m, m
+
+
+def test_h1_the_proxy_port_from_a_configmap_of_the_stack_is_compared(k8s):
+    """PORT read from a ConfigMap of the stack: a health port equal to it is reported, not deferred."""
+    k8s["port_cm"] = R(T_CM, "litellm-port", {"metadata": {"name": "litellm-port", "namespace": "litellm"}, "data": {"port": "4001"}})
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--port", remove=True)
+    set_env(c, "PORT", value_from={"configMapKeyRef": {"name": "litellm-port", "key": "port"}})
+    assert found_of(run(k8s), "H1") == [(PROXY, "SEPARATE_HEALTH_PORT '4001' equal to the proxy port")]
