@@ -39,18 +39,27 @@ RESULTS = ROOT / "benchmarks" / "results" / "mutation.md"
 #: (test_capacity, test_render) are left out: mutmut cannot see which mutants they reach. Every
 #: policy test calls evaluate(), i.e. every rule, so a rule module gets only its own test file(s):
 #: with the whole policy suite a surviving mutant costs ~1 min here, and a module hours.
+#: test_bypasses.py holds the tests of issue 15's closed bypasses, rule by rule (H2/H3, D5, N2,
+#: P6, S3/S7), so it goes with each of those modules.
 MODULES: dict[str, list[str]] = {
     "components/sizing.py": ["tests/test_sizing.py", "tests/test_settings.py"],
     "components/settings.py": ["tests/test_settings.py"],
     "components/litellm_config.py": ["tests/test_litellm_config.py"],
     "policies/litellm_policies/cache.py": ["tests/policies/test_cache.py"],
-    "policies/litellm_policies/database.py": ["tests/policies/test_database.py"],
-    "policies/litellm_policies/health.py": ["tests/policies/test_health_routing_observability.py"],
+    "policies/litellm_policies/database.py": ["tests/policies/test_database.py", "tests/policies/test_bypasses.py"],
+    "policies/litellm_policies/health.py": ["tests/policies/test_health_routing_observability.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/observability.py": ["tests/policies/test_health_routing_observability.py"],
-    "policies/litellm_policies/platform.py": ["tests/policies/test_platform.py"],
-    "policies/litellm_policies/proxy.py": ["tests/policies/test_proxy.py"],
+    "policies/litellm_policies/platform.py": ["tests/policies/test_platform.py", "tests/policies/test_bypasses.py"],
+    "policies/litellm_policies/proxy.py": ["tests/policies/test_proxy.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/routing.py": ["tests/policies/test_health_routing_observability.py"],
-    "policies/litellm_policies/secrets.py": ["tests/policies/test_secrets.py", "tests/policies/test_secret_files.py"],
+    "policies/litellm_policies/secrets.py": ["tests/policies/test_secrets.py", "tests/policies/test_secret_files.py", "tests/policies/test_bypasses.py"],
+    # the helpers the budget, Redis and secret rules share (replica counts, rollout N, server settings)
+    "policies/litellm_policies/workloads.py": [
+        "tests/policies/test_database.py", "tests/policies/test_cache.py", "tests/policies/test_platform.py", "tests/policies/test_secrets.py",
+    ],
+    # recognising LiteLLM/Postgres/Redis containers and reading their env, options and configs:
+    # every rule goes through it, so every policy test file runs against its mutants
+    "policies/litellm_policies/detect.py": ["tests/policies"],
 }
 #: Tests left out of every mutation run: LiteLLM's own validator in a subprocess (P10, ~20 s each,
 #: and it checks LiteLLM's reading of the file, not our derivation of it), and the one test that
@@ -168,7 +177,17 @@ def run(module: str, max_children: int, tests_from: str | None = None) -> dict:
         "other": {k: len(v) for k, v in by_status.items() if k not in ("killed", "timeout", "survived", "no tests")},
         "seconds": round(seconds),
         "staging": str(work),
+        "commit": measured_commit(module),
     }
+
+
+def measured_commit(module: str) -> str:
+    """The commit whose module and tests were measured, `+` when the work tree changed either:
+    rule modules and their tests move fast, and a score is only meaningful with its revision."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    paths = [module, *MODULES[module]]
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", *paths], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + ("+" if dirty else "")
 
 
 def diffs_of(mutated_file: Path, keys: list[str]) -> dict[str, str]:
@@ -211,19 +230,20 @@ def write(rows: list[dict]) -> None:
         "",
         "killed = killed or timed out; per module, only the listed test files run (and per mutant only",
         "those that call the mutated function). Survivors judged equivalent are listed, with why, in",
-        "the hand-written section at the end.",
+        "the hand-written section at the end. commit: what was measured (`+`: with uncommitted changes",
+        "to the module or its tests); rows without one predate the column.",
         "",
-        "| module | mutants | killed | score | survived | no tests | time (s) | tests |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | killed | score | survived | no tests | time (s) | commit | tests |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for module in MODULES:
         r = previous.get(module)
         if r is None:
-            lines.append(f"| `{module}` | not run | | | | | | |")
+            lines.append(f"| `{module}` | not run | | | | | | | |")
             continue
         tests = ", ".join(f"`{t}`" for t in MODULES[module])
         lines.append(
-            f"| `{module}` | {r['total']} | {r['killed']} | {r['score']} % | {len(r['survived'])} | {len(r['no_tests'])} | {r['seconds']} | {tests} |"
+            f"| `{module}` | {r['total']} | {r['killed']} | {r['score']} % | {len(r['survived'])} | {len(r['no_tests'])} | {r['seconds']} | {r.get('commit', '')} | {tests} |"
         )
     lines += ["", "## Surviving mutants", ""]
     for module in MODULES:
@@ -236,7 +256,9 @@ def write(rows: list[dict]) -> None:
             diff = r.get("diffs", {}).get(key, "")
             lines.append(f"- `{key.rsplit('.', 1)[-1]}` ({status}): `{diff}`" if diff else f"- `{key}` ({status})")
         lines.append("")
-    lines += ["<!-- rows: " + json.dumps(list(previous.values())) + " -->", ""]
+    # the staging folder is a path of this machine: printed by the run, never stored here
+    stored = [{k: v for k, v in r.items() if k != "staging"} for r in previous.values()]
+    lines += ["<!-- rows: " + json.dumps(stored) + " -->", ""]
     manual = _manual_section()
     RESULTS.write_text("\n".join(lines) + manual)
 
