@@ -14,6 +14,7 @@ from pathlib import Path
 
 from components.table import render as table
 from ops import check, probe
+from ops.portforward import reachable
 from ops.report import print_results
 from ops.stack import OpsError, read
 
@@ -22,11 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
-        deployment = read(args.stack)
+        with reachable(read(args.stack)) as deployment:
+            results = check.run(deployment) if args.command == "check" else probe.run(deployment)
     except OpsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    results = check.run(deployment) if args.command == "check" else probe.run(deployment)
     return 0 if print_results(args.command, args.stack, results, args.json) else 1
 
 
@@ -140,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         ("check", "health app, proxy auth, worker count, Postgres and Redis settings vs the plan, models listed"),
         ("probe", "a minimal request to every configured model: status, latency, a hint per failure"),
     ):
-        cmd = sub.add_parser(name, help=text, description=text)
+        more = (
+            ". On a Kubernetes stack whose URLs are in-cluster names (no ingress/loadBalancer), it opens "
+            "`kubectl port-forward` to the proxy's Service (current KUBECONFIG context) and closes it when done."
+        )
+        cmd = sub.add_parser(name, help=text, description=text + more)
         cmd.add_argument("--stack", default="dev", help="the stack to inspect (default: dev)")
         cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
         cmd.set_defaults(run=_inspect)

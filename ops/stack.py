@@ -22,6 +22,7 @@ class Deployment:
     plan: dict[str, Any]
     containers: dict[str, str]
     redis_password: str
+    namespace: str | None = None  # Kubernetes: where the proxy's Service lives
 
 
 def read(stack: str) -> Deployment:
@@ -52,4 +53,5 @@ def deployment_from_outputs(stack: str, out: dict[str, Any]) -> Deployment:
         plan=out["plan"],
         containers=out.get("containers") or {},
         redis_password=out.get("redis_password", ""),
+        namespace=out.get("namespace"),
     )
