@@ -78,8 +78,28 @@ def _pinned(ref: str) -> str:
     return ref
 
 
+#: LiteLLM's own image repositories, as their last two path parts (any registry or mirror prefix).
+OFFICIAL_PROXY_REPOSITORIES = ("berriai/litellm", "berriai/litellm-database", "berriai/litellm-non_root", "litellm/litellm")
+
+
+def _our_proxy_layout(ref: str) -> str:
+    """H1/D5: the stack relies on what the project's proxy image adds (images/README.md); LiteLLM's
+    own image would start without the health app the probes hit, so it is refused, not run."""
+    repository = ref.split("@", 1)[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    if "/".join(repository.split("/")[-2:]) in OFFICIAL_PROXY_REPOSITORIES:
+        raise ValueError(
+            f"{ref!r} is LiteLLM's own image, which lacks what this stack relies on: the separate health app on "
+            f"{h.HEALTH_PORT} that the probes hit (its factory is in no released wheel), the `litellm-migrate` step "
+            "(D5) and the readiness gate that waits for the proxy port (H2); build the project's image "
+            "(scripts/images.sh), push it to a registry your cluster pulls from and pin it by digest [H1]"
+        )
+    return ref
+
+
 class Images(_Model):
-    """Image references; override them for a registry mirror or official images pinned by digest."""
+    """Image references: the project's images, or a registry's copies of them pinned by digest."""
 
     proxy: str
     postgres: str
@@ -90,6 +110,11 @@ class Images(_Model):
     @classmethod
     def _check_pinned(cls, ref: str | None) -> str | None:
         return None if ref is None else _pinned(ref)
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_layout(cls, ref: str) -> str:
+        return _our_proxy_layout(ref)
 
 
 class DockerSettings(_Model):

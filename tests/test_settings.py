@@ -82,8 +82,19 @@ def test_n2_compromised_litellm_version(version):
 
 
 def test_n2_digest_is_pinned():
-    digest = "ghcr.io/berriai/litellm@sha256:" + "a" * 64
+    digest = "registry.example/mirror/litellm-gateway/litellm@sha256:" + "a" * 64
     assert load("prod", images={**stack_values("prod")["images"], "proxy": digest}).images.proxy == digest
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["ghcr.io/berriai/litellm:v1.106.2-stable", "registry.example/mirror/berriai/litellm@sha256:" + "b" * 64, "berriai/litellm-database:1.106.2"],
+)
+def test_h1_litellms_own_image_is_refused_saying_what_it_lacks(ref):
+    """Issue 16 part 3: the official image has no health app on 4001, no litellm-migrate and no
+    readiness gate, so the stack would start a proxy its probes kill; refused before any resource."""
+    message = refused("prod", r"\[H1\] litellm-gateway:images\.proxy = .*LiteLLM's own image", images={**stack_values("prod")["images"], "proxy": ref})
+    assert "health app on 4001" in message and "(D5)" in message and "scripts/images.sh" in message and "Traceback" not in message
 
 
 def test_n4_prod_needs_two_replicas():
