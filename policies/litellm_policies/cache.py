@@ -75,7 +75,7 @@ def _redis_pool(stack: Stack, c: Container) -> tuple[Any, str]:
 @stack_policy(
     "litellm-r2-redis-client-budget",
     "R2",
-    f"R2: Redis maxclients ≥ client pool (50 per worker) × workers × instances in an update + {R2_RESERVE} reserve, "
+    f"R2: Redis maxclients ≥ client pool ({R2_POOL} per worker) × workers × instances in an update + {R2_RESERVE} reserve, "
     "instances counted as in D2 (2R + S for a Deployment's RollingUpdate, else R). "
     "Fix: raise Redis maxclients (--maxclients N) or lower the pool / workers / autoscaler maximum / maxSurge.",
     ADVISORY,

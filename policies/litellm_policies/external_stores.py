@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cache import R2_BUDGET
+from .catalogue import DB_RESERVED_CONNECTIONS, REDIS_POOL_PER_WORKER, REDIS_RESERVED_CLIENTS
 from .common import containers
 from .database import D2_BUDGET, Budget, _budget
 from .detect import Container, Stack
@@ -74,7 +75,7 @@ def external_budget_findings(stack: Stack, b: Budget, annotation: str) -> list[F
     "D2",
     "D2: with a managed Postgres (not in the stack), a Kubernetes proxy workload connecting to one states the server's "
     f"max_connections in the annotation {POSTGRES_LIMIT_ANNOTATION}, and pool × workers × instances in an update "
-    "(as litellm-d2-connection-budget counts them) + 10 reserved fits in it. Fix: state the server's max_connections "
+    f"(as litellm-d2-connection-budget counts them) + {DB_RESERVED_CONNECTIONS} reserved fits in it. Fix: state the server's max_connections "
     "in that annotation; raise it on the server, or lower the pool, the workers, the autoscaler maximum or maxSurge.",
     ADVISORY,
     "kubernetes proxy workloads + HorizontalPodAutoscaler, when no Postgres runs in the stack",
@@ -87,8 +88,8 @@ def d2_external_postgres_budget(stack: Stack) -> list[Finding]:
     "litellm-r2-external-redis-budget",
     "R2",
     "R2: with a managed Redis (not in the stack), a Kubernetes proxy workload connecting to one states the server's "
-    f"maxclients in the annotation {REDIS_LIMIT_ANNOTATION}, and the client pool (50 per worker) × workers × "
-    "instances in an update + 10 reserve fits in it. Fix: state the server's maxclients in that annotation; raise it "
+    f"maxclients in the annotation {REDIS_LIMIT_ANNOTATION}, and the client pool ({REDIS_POOL_PER_WORKER} per worker) × "
+    f"workers × instances in an update + {REDIS_RESERVED_CLIENTS} reserve fits in it. Fix: state the server's maxclients in that annotation; raise it "
     "on the server, or lower the pool, the workers, the autoscaler maximum or maxSurge.",
     ADVISORY,
     "kubernetes proxy workloads + HorizontalPodAutoscaler, when no Redis runs in the stack",
