@@ -248,6 +248,14 @@ def split_tokens(items: Any) -> tuple[list[str], bool]:
     return out, complete
 
 
+SHELLS = ("sh", "bash", "ash", "dash")
+
+
+def runs_shell_script(argv: list[str]) -> bool:
+    """`sh -c SCRIPT ...`: the command is a shell script (its variables and exit status are the script's)."""
+    return len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SHELLS and argv[1] == "-c"
+
+
 def token_is_unknown(tok: str) -> bool:
     return tok == "\x00unknown"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .catalogue import PROBE_TIMEOUT_SECONDS
 from .common import proxies
-from .detect import DEFAULT_HEALTH_PORT, Container, Stack
+from .detect import DEFAULT_HEALTH_PORT, Container, Stack, runs_shell_script
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, resource_policy, stack_policy
 from .values import get, num, parse_duration, to_number
@@ -87,7 +87,6 @@ def _resolve_port(c: Container, port: Any) -> Any:
 
 
 _URL = re.compile(r"^(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[\w.-]+):(\d+)(/[\w/.-]*)?$")
-_SHELLS = ("sh", "bash", "ash", "dash")
 #: What a probe needs: an HTTP client whose exit status is the request's result.
 CHECKS = "curl -f/--fail, wget, or python's urllib urlopen of the health URL, alone (a shell may add `|| exit 1`)"
 
@@ -99,7 +98,7 @@ def _url_target(token: str) -> tuple[int, str | None] | None:
 
 def _shell_script(argv: list[str]) -> str | None:
     """The script of `sh -c SCRIPT` (Docker: CMD-SHELL), else None."""
-    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
+    if len(argv) == 3 and runs_shell_script(argv):
         return argv[2]
     return None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .common import containers
-from .detect import Container, Stack
+from .detect import Container, Stack, runs_shell_script
 from .model import Finding, deferred, is_unknown, violation
 from .registry import ADVISORY, stack_policy
 from .values import get
@@ -25,12 +25,11 @@ JUDGED_ENV = frozenset(
      "REDIS_MAX_CONNECTIONS", "SLACK_WEBHOOK_URL"}
 )  # fmt: skip
 _ASSIGNMENT = re.compile(r"(?:^|[\s;&|(])(?:export\s+|env\s+)?([A-Z_][A-Z0-9_]*)=")
-_SHELLS = ("sh", "bash", "ash", "dash")
 
 
 def _shell_assignments(c: Container) -> list[str]:
     tokens = [t for t in c.tokens if isinstance(t, str)]
-    if len(tokens) < 3 or tokens[0].rsplit("/", 1)[-1] not in _SHELLS or tokens[1] != "-c":
+    if not runs_shell_script(tokens):
         return []
     return sorted({m for m in _ASSIGNMENT.findall(" ".join(tokens[2:])) if m in JUDGED_ENV})
 
