@@ -4,12 +4,16 @@
     .venv/bin/python -m benchmarks.load --quick    # one round, shorter runs, about 3-4 minutes
 
 Starts on a Docker network of its own (`lg-bench-<id>`): one Redis, one mock upstream
-(MOCK_LATENCY_MS=50) and three LiteLLM 1.106.2 proxies that share them:
+(MOCK_LATENCY_MS=50) and LiteLLM 1.106.2 proxies that share them:
 
+  bare      LiteLLM's smallest config: one model, the master key, 2 workers, nothing else (what
+            LiteLLM costs before any hardening);
   baseline  the rendered config with the hand-made settings of the seeds' starting point: 1 uvicorn
             worker, LITELLM_LOG=INFO, set_verbose, health on the main port, no recycling, pool 50;
   hardened  exactly what the program renders for the small class (components.litellm_config);
-  gunicorn  the same with `proxyServer: gunicorn` (P2 against P9/P11).
+  gunicorn  the same with `proxyServer: gunicorn` (P2 against P9/P11);
+  hardened-<ablation>  the hardened proxy with one rendered setting removed (ABLATIONS), measured
+            at saturation only, to price each setting alone (`--no-ablations` leaves them out).
 
 The load generator is wrk (Debian's package) with benchmarks/load_chat.lua, one connection per
 wrk thread so each request's latency and status are recorded (see the script). Measurements run
@@ -71,8 +75,10 @@ BASELINE_POOL = 50
 READY_TIMEOUT_S = 300
 DOCKER_TIMEOUT_S = 120
 OVER_S = 2.0  # "no request over 2 s at saturation"
+RECYCLE_EVERY, RECYCLE_JITTER = 300, 50  # the recycling run: a worker recycles every ~4 s at saturation
+ADMISSION_TARGET_S = 1.0  # F6 stack setting of the benchmark's proxies (issue 17: admitted p99 ≤ 1 s)
 
-VARIANTS = ("baseline", "hardened", "gunicorn")
+VARIANTS = ("bare", "baseline", "hardened", "gunicorn")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +184,9 @@ def stack_settings(proxy_server: str | None) -> Any:
         "machineClass": "small",
         "mockUpstream": True,
         "connectDatabase": False,  # offline: Prisma cannot fetch its engines (README "Offline limits")
+        # F6: the mock answers in 50 ms, so a 1 s p99 is a target a saturated proxy can keep;
+        # the stacks' default (30 s) is for real models, whose own latency is seconds
+        "admissionTargetSeconds": ADMISSION_TARGET_S,
         "images": dev_images(),
         "models": [
             {
@@ -204,6 +213,43 @@ def _set_flag(args: list[str], flag: str, value: str) -> list[str]:
     out = list(args)
     out[out.index(flag) + 1] = value
     return out
+
+
+def _no_prometheus(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
+    config["litellm_settings"]["callbacks"].remove("prometheus")
+    args[:] = _drop_flag(args, "--prometheus_metrics_port")
+    env.pop("PROMETHEUS_MULTIPROC_DIR")
+
+
+def _no_response_cache(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
+    config["litellm_settings"]["cache"] = False
+    del config["litellm_settings"]["cache_params"]
+
+
+def _no_redis_router(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
+    for key in ("redis_host", "redis_port", "redis_password"):
+        del config["router_settings"][key]
+
+
+#: One rendered setting removed at a time, to price it against the hardened proxy in the same
+#: rounds (issue 17: each change measured alone, with what it gives up). name -> (what, gives up, change)
+ABLATIONS: dict[str, tuple[str, str, Any]] = {
+    "no-prometheus": (
+        "without the prometheus callback and metrics process",
+        "LiteLLM's request metrics at /metrics (O1, O3)",
+        _no_prometheus,
+    ),
+    "no-cache": (
+        "without the Redis response cache",
+        "answers to repeated identical requests from Redis (a hit saves the upstream call)",
+        _no_response_cache,
+    ),
+    "no-redis-router": (
+        "with router state in each worker instead of Redis",
+        "cooldowns, allowed-fails counts and usage shared by every worker and instance (F2/F4 then count per worker)",
+        _no_redis_router,
+    ),
+}
 
 
 def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
@@ -234,6 +280,8 @@ def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
     config = copy.deepcopy(hard.config)
     config["general_settings"]["database_connection_pool_limit"] = BASELINE_POOL
     config["litellm_settings"]["set_verbose"] = True
+    for key in ("max_in_flight_requests_per_worker", "max_queued_requests_per_worker"):
+        del config["general_settings"][key]
     args = _set_flag(hard.args, "--num_workers", "1")
     for flag in ("--max_requests_before_restart", "--max_requests_before_restart_jitter", "--prometheus_metrics_port"):
         args = _drop_flag(args, flag)
@@ -241,7 +289,45 @@ def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
     env["LITELLM_LOG"] = "INFO"
     for name in ("SEPARATE_HEALTH_APP", "SEPARATE_HEALTH_PORT", "MAX_REQUESTS_BEFORE_RESTART", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name)
+    for name, (title, gives_up, change) in ABLATIONS.items():
+        a_config, a_args, a_env = copy.deepcopy(hard.config), list(hard.args), dict(hard.env)
+        change(a_config, a_args, a_env)
+        proxies[f"hardened-{name}"] = Proxy(
+            key=f"hardened-{name}", title=f"hardened {title}", settings=hard.settings, plan=hard.plan,
+            config=a_config, args=a_args, env=a_env, changes=[f"hardened {title}; gives up: {gives_up}"],
+            health_internal_port=h.HEALTH_PORT, docker_flags=list(hard.docker_flags),
+        )  # fmt: skip
+    fast = _set_flag(_set_flag(hard.args, "--max_requests_before_restart", str(RECYCLE_EVERY)),
+                     "--max_requests_before_restart_jitter", str(RECYCLE_JITTER))  # fmt: skip
+    proxies["recycling"] = Proxy(
+        key="recycling", title=f"hardened, recycling every {RECYCLE_EVERY}-{RECYCLE_EVERY + RECYCLE_JITTER} requests",
+        settings=hard.settings, plan=hard.plan, config=hard.config, args=fast,
+        env={**hard.env, "MAX_REQUESTS_BEFORE_RESTART": str(RECYCLE_EVERY)},
+        changes=[f"hardened with `--max_requests_before_restart {RECYCLE_EVERY}` / `_jitter {RECYCLE_JITTER}` "
+                 "(rendered: 10000 / 1000) so workers recycle every few seconds at saturation (P3/P8)"],
+        health_internal_port=h.HEALTH_PORT, docker_flags=list(hard.docker_flags),
+    )  # fmt: skip
+    bare_config = {"model_list": copy.deepcopy(hard.config["model_list"]),
+                   "general_settings": {"master_key": hard.config["general_settings"]["master_key"]}}  # fmt: skip
     proxies = {
+        "bare": Proxy(
+            key="bare",
+            title="bare (LiteLLM's smallest config, 2 uvicorn workers)",
+            settings=hard.settings,
+            plan=hard.plan,
+            config=bare_config,
+            args=["--config", lc.CONFIG_PATH, "--port", str(h.PROXY_PORT), "--num_workers", str(hard.plan.workers)],
+            env={},
+            changes=[
+                "config.yaml: the same one model and `general_settings.master_key`, nothing else (no Redis cache or "
+                "router state, no callbacks, no admission control, no timeouts, retries or cooldown policy)",
+                f"`--num_workers {hard.plan.workers}` as rendered; no recycling, no metrics port, no environment "
+                "(LiteLLM's default log level, health on :4000)",
+                "no `--cpus` / `--memory` / `--stop-timeout` on the container",
+            ],
+            health_internal_port=h.PROXY_PORT,
+            docker_flags=[],
+        ),
         "baseline": Proxy(
             key="baseline",
             title="baseline (1 uvicorn worker, INFO, verbose)",
@@ -260,7 +346,8 @@ def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
                 "no `--prometheus_metrics_port` and no `PROMETHEUS_MULTIPROC_DIR` (O3 is a multi-worker rule;"
                 " with one worker `/metrics` is served by the worker itself)",
                 "no `--cpus` / `--memory` / `--stop-timeout` on the container (a hand-made `docker run`)",
-                "unchanged: everything else (model, Redis cache and router, retries, F6 admission control, JSON logs)",
+                "no `max_in_flight_requests_per_worker` / `max_queued_requests_per_worker` (F6: a hand-made config admits everything)",
+                "unchanged: everything else (model, Redis cache and router, retries, JSON logs)",
             ],
             health_internal_port=h.PROXY_PORT,
             docker_flags=[],
@@ -289,7 +376,7 @@ class Bench:
         docker("network", "create", "--label", LABEL, NETWORK)
         self.started = True
         plan = self.proxies["hardened"].plan
-        # One Redis for the three proxies: maxclients covers all of them (R2 per proxy: pool x workers).
+        # One Redis for every proxy: maxclients covers all of them (R2 per proxy: pool x workers).
         maxclients = sum(h.REDIS_POOL_PER_WORKER * int(p.args[p.args.index("--num_workers") + 1]) for p in self.proxies.values())
         maxclients += h.REDIS_RESERVED_CLIENTS
         rargs = _set_flag(redis_args(plan), "--maxclients", str(maxclients))
@@ -907,9 +994,9 @@ def plan_of(args: argparse.Namespace) -> dict[str, Any]:
                 "overhead_n": 5, "warmup_s": 2, "mock_s": 2}  # fmt: skip
     if args.quick:
         return {"rounds": args.rounds or 1, "saturation_s": args.seconds or 10, "moderate_s": 8, "overload_s": 10,
-                "overload": [("hardened", 128), ("hardened", 256)], "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
+                "overload": [("hardened", 128), ("hardened", 256), ("recycling", 64)], "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
     return {"rounds": args.rounds or 4, "saturation_s": args.seconds or 20, "moderate_s": 15, "overload_s": 20,
-            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256)],
+            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256), ("recycling", 64)],
             "overhead_n": 40, "warmup_s": 8, "mock_s": 5}  # fmt: skip
 
 
@@ -927,6 +1014,8 @@ def command_line(args: argparse.Namespace) -> str:
         cmd += f" --mock-latency-ms {args.mock_latency_ms}"
     if args.no_memory_limit:
         cmd += " --no-memory-limit"
+    if args.no_ablations:
+        cmd += " --no-ablations"
     if args.wait_for_faults != 1200:
         cmd += f" --wait-for-faults {args.wait_for_faults:g}"
     return cmd
@@ -958,9 +1047,14 @@ def dry_run(proxies: dict[str, Proxy], cfg: dict[str, Any]) -> int:
     return 0
 
 
+def selected_proxies(args: argparse.Namespace) -> dict[str, Proxy]:
+    proxies = build_proxies(not args.no_memory_limit)
+    return {k: p for k, p in proxies.items() if k in VARIANTS or k == "recycling" or not args.no_ablations}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     cfg = plan_of(args)
-    proxies = build_proxies(not args.no_memory_limit)
+    proxies = selected_proxies(args)
     tmp = Path(tempfile.mkdtemp(prefix="lg-bench-"))
     bench = Bench(tmp, proxies, args.mock_latency_ms)
     data: dict[str, Any] = {"plan": cfg, "runs": []}
@@ -990,13 +1084,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data["idle_cpu_cores"] = {k: (cpu1[k] - cpu0[k]) / 5 for k in cpu0}
         data["memory_after"] = {}
         for r in range(cfg["rounds"]):
-            order = list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))
+            rounds = [k for k in proxies if k != "recycling"]  # measured once, with the overload runs
+            order = rounds if r % 2 == 0 else list(reversed(rounds))
             for key in order:
                 res = measure(bench, proxies[key], 64, cfg["saturation_s"], f"r{r + 1}-saturation", health=True)
                 res["round"] = r + 1
                 data["runs"].append(res)
                 data["memory_after"][key] = memory_mib([proxies[key].name])[proxies[key].name]
-            for key in order:
+            for key in (k for k in order if k in VARIANTS):  # ablations are priced at saturation only
                 res = measure(bench, proxies[key], 8, cfg["moderate_s"], f"r{r + 1}-moderate", health=False)
                 res["round"] = r + 1
                 data["runs"].append(res)
@@ -1017,7 +1112,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         k: {"title": p.title, "args": p.args, "changes": p.changes, "docker_flags": p.docker_flags,
             "env": {n: v for n, v in p.env.items()}, "health": p.health_label,
             "workers": int(p.args[p.args.index("--num_workers") + 1]),
-            "max_in_flight": p.config["general_settings"].get("max_in_flight_requests_per_worker")}
+            "max_in_flight": p.config.get("general_settings", {}).get("max_in_flight_requests_per_worker"),
+            "max_queued": p.config.get("general_settings", {}).get("max_queued_requests_per_worker"),
+            "admission_target_s": p.settings.admission_target_seconds}
         for k, p in proxies.items()
     }  # fmt: skip
     data["proxy_memory_limit_mib"] = proxies["hardened"].plan.proxy_resources.memory_mib
@@ -1037,6 +1134,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="wait up to this many seconds in all for a quiet machine: no fault-test containers "
                              "(lg-fault-*) and nothing else busy; a run something overlapped is repeated once "
                              "(default 1200; 0: do not check)")
+    parser.add_argument("--no-ablations", action="store_true",
+                        help="leave out the hardened variants with one setting removed (ABLATIONS), measured at "
+                             "saturation only to price each setting alone")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory of load.md, load.png, load.json")
     parser.add_argument("--dry-run", action="store_true",
@@ -1045,7 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     preflight()
     if args.dry_run:
-        return dry_run(build_proxies(not args.no_memory_limit), plan_of(args))
+        return dry_run(selected_proxies(args), plan_of(args))
     QUIET.budget_s = args.wait_for_faults
     QUIET.wait()
 

@@ -10,6 +10,10 @@
 -- Every message is unique (run id, thread, counter): the rendered config enables LiteLLM's Redis
 -- response cache, and a cached answer would skip the upstream call this benchmark measures.
 --
+-- A connection answered 503 with Retry-After waits that long before its next request, as the
+-- OpenAI SDKs' retries do: a client that hammers a shedding proxy at once measures how fast the
+-- proxy refuses, not how admitted requests fare (F6).
+--
 -- Environment: LG_BENCH_KEY (master key), LG_BENCH_MODEL (default mock-gpt), LG_BENCH_RUN
 -- (run id), LG_BENCH_OUT (output file).
 
@@ -41,7 +45,14 @@ function init(args)
   headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key }
   n = 0
   sent = 0
+  wait_ms = 0
   recs = {}
+end
+
+function delay()
+  local ms = wait_ms
+  wait_ms = 0
+  return ms
 end
 
 function request()
@@ -57,6 +68,10 @@ function response(status, hdrs, body)
   -- LiteLLM's own overhead (its total time minus the upstream call), when it sends the header
   local overhead = hdrs["x-litellm-overhead-duration-ms"] or "-"
   recs[#recs + 1] = string.format("%d %d %d %s", status, t - sent, sent, overhead)
+  local retry_after = tonumber(hdrs["retry-after"] or hdrs["Retry-After"] or "")
+  if status == 503 and retry_after then
+    wait_ms = math.floor(retry_after * 1000)
+  end
 end
 
 function done(summary, latency, requests)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load import median, pct
+from benchmarks.load import ABLATIONS, VARIANTS, median, pct
 
-VARIANTS = ("baseline", "hardened", "gunicorn")
 MB_PER_MIB = 1.048576
 
 # The issue's targets.
@@ -15,6 +14,8 @@ TARGET_RATIO = 2.5
 TARGET_CPU_MS = 8.0
 TARGET_HEALTH_P99_MS = 5.0
 TARGET_WORKER_MB = 350.0
+# Issue 17: what hardening may cost over LiteLLM's smallest config (CPU per request, and RPS).
+TARGET_OVER_BARE = 1.15
 
 
 
@@ -34,7 +35,7 @@ def _runs(data: dict[str, Any], kind: str, variant: str) -> list[dict[str, Any]]
 def figures(data: dict[str, Any]) -> dict[str, Any]:
     """Every number the report prints, by variant."""
     fig: dict[str, Any] = {}
-    for v in VARIANTS:
+    for v in data["proxies"]:
         sat, mod = _runs(data, "saturation", v), _runs(data, "moderate", v)
         sat_ok = [lat for r in sat for st, lat, _ in r["records"] if st == 200]
         mod_ok = [lat for r in mod for st, lat, _ in r["records"] if st == 200]
@@ -43,8 +44,8 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
         procs = data.get("processes", {}).get(v, [])
         workers = [p for p in procs if p["role"] == "worker"]
         fig[v] = {
-            "sat_rps": [r["rps"] for r in sat],
-            "sat_rps_median": median([r["rps"] for r in sat]),
+            "sat_rps": [r["rps_200"] for r in sat],
+            "sat_rps_median": median([r["rps_200"] for r in sat]),
             "sat_non200": sum(n for r in sat for st, n in r["by_status"].items() if st != "200"),
             "sat_responses": sum(r["responses"] for r in sat),
             "sat_p50": pct(sat_ok, 50), "sat_p95": pct(sat_ok, 95), "sat_p99": pct(sat_ok, 99),
@@ -52,7 +53,7 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
             "sat_over_2s": sum(r["over_2s"] for r in sat),
             "sat_over_2s_runs": [r["over_2s"] for r in sat],
             "sat_over_2s_first_s": sum(r.get("over_2s_first_s", 0) for r in sat),
-            "mod_rps_median": median([r["rps"] for r in mod]),
+            "mod_rps_median": median([r["rps_200"] for r in mod]),
             "mod_p50": pct(mod_ok, 50), "mod_p95": pct(mod_ok, 95), "mod_p99": pct(mod_ok, 99),
             "mod_non200": sum(n for r in mod for st, n in r["by_status"].items() if st != "200"),
             "health_n": len(health), "health_fail": health_fail,
@@ -79,17 +80,31 @@ def figures(data: dict[str, Any]) -> dict[str, Any]:
             "pss_total": sum(p["pss"] for p in procs),
         }  # fmt: skip
     rounds = sorted({r["round"] for r in data["runs"] if "round" in r})
-    pairs, p11 = [], []
+    pairs, p11, bare_rps, bare_cpu = [], [], [], []
+    ablation_rps: dict[str, list[float]] = {}
+    ablation_cpu: dict[str, list[float]] = {}
     for rd in rounds:
-        rps = {r["variant"]: r["rps"] for r in data["runs"] if r.get("round") == rd and r["tag"].endswith("saturation")}
+        sat = {r["variant"]: r for r in data["runs"] if r.get("round") == rd and r["tag"].endswith("saturation")}
+        rps = {v: r["rps_200"] for v, r in sat.items()}
+        cpu = {v: r["cpu_per_request_ms"] for v, r in sat.items()}
         if rps.get("baseline") and rps.get("hardened"):
             pairs.append(rps["hardened"] / rps["baseline"])
         if rps.get("hardened") and rps.get("gunicorn"):
             p11.append(rps["gunicorn"] / rps["hardened"])
+        if rps.get("bare") and rps.get("hardened"):
+            bare_rps.append(rps["bare"] / rps["hardened"])
+            bare_cpu.append(cpu["hardened"] / cpu["bare"])
+        for v in sat:
+            if v.startswith("hardened-") and rps.get("hardened"):
+                ablation_rps.setdefault(v, []).append(rps[v] / rps["hardened"])
+                ablation_cpu.setdefault(v, []).append(cpu[v] - cpu["hardened"])
     fig["pairs"] = pairs
     fig["ratio"] = median(pairs)
     fig["p11_pairs"] = p11
     fig["p11_ratio"] = median(p11)
+    fig["bare_rps_pairs"], fig["bare_cpu_pairs"] = bare_rps, bare_cpu
+    fig["bare_rps_ratio"], fig["bare_cpu_ratio"] = median(bare_rps), median(bare_cpu)
+    fig["ablation_rps"], fig["ablation_cpu"] = ablation_rps, ablation_cpu
     fig["overload"] = [r for r in data["runs"] if r["tag"].startswith("overload")]
     return fig
 
@@ -115,6 +130,16 @@ def targets(fig: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, s
         _verdict(cpu <= TARGET_CPU_MS),
         f"{cpu - TARGET_CPU_MS:+.1f} ms ({(cpu / TARGET_CPU_MS - 1) * 100:+.0f} %)",
     ))  # fmt: skip
+    for what, ratio, ps in (
+        ("CPU per request, hardened ÷ bare", fig["bare_cpu_ratio"], fig["bare_cpu_pairs"]),
+        ("RPS at saturation, bare ÷ hardened", fig["bare_rps_ratio"], fig["bare_rps_pairs"]),
+    ):
+        rows.append((
+            f"{what} ≤ {TARGET_OVER_BARE:.2f} (hardening costs ≤ {(TARGET_OVER_BARE - 1) * 100:.0f} % over bare)",
+            f"{_f(ratio, 2)} (rounds {', '.join(f'{x:.2f}' for x in ps)})",
+            _verdict(ratio <= TARGET_OVER_BARE),
+            f"{(ratio - 1) * 100:+.0f} % against bare",
+        ))  # fmt: skip
     hp99 = hd["health_p99"] * 1000
     rows.append((
         f"health p99 < {TARGET_HEALTH_P99_MS:.0f} ms while :4000 is saturated",
@@ -149,7 +174,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
-    b, hd, g = (fig[v] for v in VARIANTS)
+    b, hd, g = fig["baseline"], fig["hardened"], fig["gunicorn"]
     px = data["proxies"]
     ma = data.get("mock_alone", {})
     m1, m64 = ma.get(1) or ma.get("1") or {}, ma.get(64) or ma.get("64") or {}
@@ -186,6 +211,33 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
         ["workers: PSS each (MB)", *(", ".join(f"{x * MB_PER_MIB:.0f}" for x in fig[v]["worker_pss"]) or "see below" for v in VARIANTS)],
     ]  # fmt: skip
 
+    recycling = [r for r in fig["overload"] if r["variant"] == "recycling"]
+    if recycling:
+        r = recycling[0]
+        errors = {k: n for k, n in r.get("wrk_errors", {}).items() if n}
+        recycling_text = (
+            f"{px['recycling']['title']}, {r['connections']} connections for {_f(r['duration_s'], 0)} s: "
+            f"{r.get('processes_replaced', 0)} LiteLLM processes replaced; {r['responses']} answers "
+            f"({', '.join(f'{k}: {n}' for k, n in sorted(r['by_status'].items()))}); 200s p50 / p99 "
+            f"{_ms(r['p50'])} / {_ms(r['p99'])} ms, {r['over_2s']} over 2 s; connections dropped or reset "
+            f"(wrk's socket errors): {', '.join(f'{k} {n}' for k, n in errors.items()) or 'none'}."
+        )
+    else:
+        recycling_text = "not measured in this run"
+    ablation_rows = []
+    for name, (title, gives_up, _) in ABLATIONS.items():
+        v = f"hardened-{name}"
+        if v in fig["ablation_rps"]:
+            ablation_rows.append([
+                f"`{v}`", title, gives_up, _f(fig[v]["sat_rps_median"]),
+                f"{_f(median(fig['ablation_rps'][v]), 2)} ({', '.join(f'{x:.2f}' for x in fig['ablation_rps'][v])})",
+                _f(fig[v]["cpu_sat_ms"]), f"{median(fig['ablation_cpu'][v]):+.1f}",
+                f"{_ms(fig[v]['sat_p50'])} / {_ms(fig[v]['sat_p99'])}",
+            ])  # fmt: skip
+    ablation_text = _table(
+        ["variant", "what", "gives up", "RPS", "÷ hardened RPS (rounds)", "CPU/req ms", "Δ CPU/req vs hardened (ms)", "p50 / p99 ms"],
+        ablation_rows,
+    ) if ablation_rows else "not measured in this run (`--no-ablations`)"
     proc_rows = []
     for v in VARIANTS:
         for p in sorted(fig[v]["procs"], key=lambda p: -p["pss"]):
@@ -245,7 +297,8 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
     events_text = "\n".join(events) or "none"
     env_rows = [[v, px[v]["title"], f"`{' '.join(px[v]['args'])}`", " ".join(px[v]["docker_flags"]) or "none"] for v in VARIANTS]
     changes = "\n".join(f"- {c}" for c in px["baseline"]["changes"])
-    tgt = _table(["target (issue 7)", "measured (hardened)", "verdict", "by how much"], [list(t) for t in targets(fig, data)])
+    bare_changes = "\n".join(f"- {c}" for c in px["bare"]["changes"])
+    tgt = _table(["target (issues 7, 17)", "measured (hardened)", "verdict", "by how much"], [list(t) for t in targets(fig, data)])
     idle = data.get("idle_cpu_cores", {})
 
     return f"""# Load benchmark: hardened LiteLLM proxy against a hand-made baseline
@@ -260,15 +313,15 @@ Command: `{data['command']}` (from the project root). Runtime: **{data['runtime_
 (containers ready {max(data['ready_after_s'].values()):.0f} s after start).
 
 Setup: one Docker network of the benchmark's own; one Redis (the small class's settings, `maxclients`
-the sum of the three proxies' R2 budgets: 50 per worker, 5 workers, + 10), one mock upstream (`MOCK_LATENCY_MS={data['mock_latency_ms']}`), three
-proxies that all stay up while only one is loaded (their idle CPU is in the per-run table). Every
-request carries a unique message, so LiteLLM's Redis response cache (on in the rendered config)
-never answers for the upstream. Each round measures the variants in alternating order
-(baseline, hardened, gunicorn, then reversed): {plan['rounds']} round(s) of {plan['saturation_s']:g} s at 64
-connections (saturation, with a health probe every 100 ms on a new connection) and
-{plan['moderate_s']:g} s at 8 connections (moderate load); then the overload runs
+the sum of every proxy's R2 budget: 50 per worker, + 10), one mock upstream (`MOCK_LATENCY_MS={data['mock_latency_ms']}`), and
+{len(px)} proxies ({', '.join(px)}) that all stay up while only one is loaded (their idle CPU is in the
+per-run table). Every request carries a unique message, so LiteLLM's Redis response cache (on in the
+rendered config) never answers for the upstream. Each round measures the variants in alternating order
+({', '.join(px)}, then reversed): {plan['rounds']} round(s) of {plan['saturation_s']:g} s at 64
+connections (saturation, with a health probe every 100 ms on a new connection) and, for
+{', '.join(VARIANTS)}, {plan['moderate_s']:g} s at 8 connections (moderate load); then the overload runs
 ({', '.join(f'{v} {c}' for v, c in plan['overload'])} connections, {plan['overload_s']:g} s each).
-Percentiles pool the 200 answers of every run of a kind; RPS counts every answer.
+Percentiles pool the 200 answers of every run of a kind; RPS counts 200 answers (a proxy that sheds does not gain RPS from its 503s; the per-run table has both).
 The mock alone (same wrk script, keep-alive): 1 connection p50 {_ms(m1.get('p50', float('nan')), 1)} ms,
 64 connections {_f(m64.get('rps', float('nan')), 0)} RPS with p99 {_ms(m64.get('p99', float('nan')))} ms: far above what any proxy
 reaches, so the proxies are what saturate. (wrk's kept-alive requests to the mock take about
@@ -278,8 +331,10 @@ connection's answer minus LiteLLM's own overhead header is {_f(ov['hardened']['c
 
 ## Headline
 
-**hardened ÷ baseline RPS at saturation: {_f(ratio, 2)}×** (median of {len(fig['pairs'])} pair(s):
-{', '.join(f'{x:.2f}×' for x in fig['pairs'])}). Absolute RPS: baseline {_f(b['sat_rps_median'])}, hardened
+**hardened ÷ baseline RPS at saturation: {_f(ratio, 2)}×**; against LiteLLM's smallest config (bare):
+**CPU per request hardened ÷ bare {_f(fig['bare_cpu_ratio'], 2)}**, RPS bare ÷ hardened {_f(fig['bare_rps_ratio'], 2)}
+(medians of the rounds). Hardened ÷ baseline pairs: {', '.join(f'{x:.2f}×' for x in fig['pairs'])}.
+Absolute RPS: bare {_f(fig['bare']['sat_rps_median'])}, baseline {_f(b['sat_rps_median'])}, hardened
 {_f(hd['sat_rps_median'])}, gunicorn {_f(g['sat_rps_median'])}.
 
 ![load](load.png)
@@ -290,19 +345,30 @@ connection's answer minus LiteLLM's own overhead header is {_f(ov['hardened']['c
 
 ## Figures
 
-{_table(['', 'baseline', 'hardened', 'gunicorn'], main_rows)}
+{_table(['', *VARIANTS], main_rows)}
+
+## Each rendered setting priced alone
+
+The hardened proxy with one setting removed, measured at saturation in the same rounds (alternating
+order with the others); ratios per round against the hardened proxy of that round. What each
+costs is what removing it gives back; the profile (`results/profile.md`) says where in a worker
+that CPU goes.
+
+{ablation_text}
 
 Idle CPU of each container with nothing loaded (cores): {', '.join(f'{k} {v:.3f}' for k, v in idle.items())}.
 
 ## Overload and F6 admission control
 
-`general_settings.max_in_flight_requests_per_worker: 100` (F6). In LiteLLM {data['litellm_version']}
-(`litellm/proxy/middleware/admission_control_middleware.py`) a worker admits 100 requests, queues up
-to `max_queued_requests_per_worker` more (default: the same 100) for at most
-`admission_queue_timeout_seconds` (default 1 s), and answers 503 (`Retry-After: 1`) when the queue is
-full (at once) or the wait times out (after 1 s). So with 2 workers a proxy holds up to 400 requests
-before it sheds anything at once, and 128 connections (2× saturation) never reach the limit of the
-hardened proxy; 256 connections put about 128 on each worker.
+F6 as rendered for the benchmark's stack setting `admissionTargetSeconds: {px['hardened'].get('admission_target_s', 'n/a')}`:
+`max_in_flight_requests_per_worker: {px['hardened']['max_in_flight']}`, `max_queued_requests_per_worker:
+{px['hardened'].get('max_queued', 'unset')}`. In LiteLLM {data['litellm_version']}
+(`litellm/proxy/middleware/admission_control_middleware.py`) a worker admits that many requests,
+queues up to `max_queued_requests_per_worker` more (unset: as many as it admits) for at most
+`admission_queue_timeout_seconds` (default 1 s), and answers 503 (`Retry-After: 1`) when the queue
+is full (at once) or the wait times out. With a queue of 0 every request beyond the cap is refused
+at once. wrk's connections are kept alive and each stays with the worker that accepted it, so the
+two workers need not hold the same number.
 
 {_table(['variant', 'connections', 'workers × in flight', 'RPS (all)', 'RPS (200)', '200 / 503 / other', '200s p50 / p99 (ms)', '503s p50 / p99 (ms)', '200s over 2 s (sent in the first second)', 'CPU/req (ms)'], ov_rows)}
 
@@ -310,6 +376,11 @@ Errors, warnings and process events the proxies logged during the runs (messages
 collapsed to `#`, most frequent first; the baseline's INFO records are left out):
 
 {events_text}
+
+## Recycling under load (P3/P8)
+
+Workers recycle one at a time and answer every request on the connections they hold with
+`Connection: close` before leaving (the image's `lg_recycle`, tests/test_recycle.py). {recycling_text}
 
 ## P11: gunicorn or uvicorn workers
 
@@ -334,6 +405,10 @@ Container restarts / OOM-killed at the end: {', '.join(f'{k} {v}' for k, v in da
 The baseline is the same rendered config with these changes:
 
 {changes}
+
+The bare proxy is what LiteLLM costs before any hardening:
+
+{bare_changes}
 
 ## Memory by process at the end (MB)
 
@@ -371,7 +446,7 @@ def plot(data: dict[str, Any], fig: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"baseline": "#999999", "hardened": "#1f77b4", "gunicorn": "#ff7f0e"}
+    colors = {"bare": "#2ca02c", "baseline": "#999999", "hardened": "#1f77b4", "gunicorn": "#ff7f0e"}
     f, axes = plt.subplots(2, 2, figsize=(13, 9))
     f.suptitle(
         f"LiteLLM {data['litellm_version']} on {data['cores']} shared cores, mock upstream {data['mock_latency_ms']} ms "
@@ -380,10 +455,10 @@ def plot(data: dict[str, Any], fig: dict[str, Any], path: Path) -> None:
 
     ax = axes[0][0]
     rounds = sorted({r["round"] for r in data["runs"] if "round" in r})
-    width = 0.25
+    width = 0.8 / len(VARIANTS)
     for i, v in enumerate(VARIANTS):
-        vals = [next((r["rps"] for r in data["runs"] if r.get("round") == rd and r["variant"] == v and r["tag"].endswith("saturation")), 0) for rd in rounds]
-        ax.bar([rd + (i - 1) * width for rd in rounds], vals, width, label=v, color=colors[v])
+        vals = [next((r["rps_200"] for r in data["runs"] if r.get("round") == rd and r["variant"] == v and r["tag"].endswith("saturation")), 0) for rd in rounds]
+        ax.bar([rd + (i - (len(VARIANTS) - 1) / 2) * width for rd in rounds], vals, width, label=v, color=colors[v])
     ax.set_xticks(rounds, [f"round {rd}" for rd in rounds])
     ax.set_ylabel("requests per second")
     ax.set_title("throughput at saturation (64 connections)")

@@ -65,6 +65,8 @@ CASES: dict[str, Case] = {
                                 r'"workers": 4'),
     "benchmarks.load": Case(_py("benchmarks.load", "--help"), _py("benchmarks.load", "--quick", "--dry-run"), 0,
                             r"dry run: nothing started(.|\n)*hardened(.|\n)*--num_workers 2"),
+    "benchmarks.profile": Case(_py("benchmarks.profile", "--help"), _py("benchmarks.profile", "--dry-run"), 0,
+                               r"dry run: nothing started. Would profile bare, hardened"),
     "benchmarks.soak": Case(_py("benchmarks.soak", "--help"), _py("benchmarks.soak", "--dry-run"), 0,
                             r"dry run: nothing started(.|\n)*no-recycling"),
     "benchmarks.preview": Case(_py("benchmarks.preview", "--help"), _py("benchmarks.preview", "--dry-run"), 0,
