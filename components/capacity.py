@@ -35,7 +35,11 @@ def _rows(settings: StackSettings, plan: SizingPlan) -> list[tuple[str, str, str
         ("Redis clients (50 x workers x instances in an update)", str(plan.redis_clients), "R2"),
         ("Redis maxclients", str(plan.redis_maxclients), "R2"),
         ("Redis maxmemory", f"{plan.redis_maxmemory_mib} MiB", "R3"),
-        ("admitted requests per worker", str(plan.max_in_flight_per_worker), "F6"),
+        (
+            f"admitted requests per worker (p99 target {plan.admission_target_seconds:g} s; the excess refused at once)",
+            str(plan.max_in_flight_per_worker),
+            "F6",
+        ),
         ("request timeout", f"{plan.request_timeout_seconds} s", "P7"),
         ("LiteLLM drain timeout", f"{plan.graceful_shutdown_seconds} s", "P9"),
         ("platform stop grace", f"{plan.stop_grace_seconds} s", "P4, P9"),

@@ -34,6 +34,19 @@ PROBE_TIMEOUT_SECONDS: Final = 5  # H3
 #: starting worker, busy importing LiteLLM on its CPU quota, missed the 5 s ping, was killed
 #: and restarted in a loop, and the proxy stayed unready for minutes.
 WORKER_HEALTHCHECK_TIMEOUT_SECONDS: Final = 30
+#: F6: CPU a hardened worker spends per request when saturated (benchmarks/results/load.md:
+#: 12.7 ms at 64 connections; benchmarks/results/profile.md: 13.0 ms), so a worker completes
+#: about 80 requests a second on one core.
+WORKER_CPU_MS_PER_REQUEST: Final = 12.5
+#: F6: p99 ÷ mean latency of a saturated worker's answers (load.md: p99 837 ms, p50 420 ms).
+SATURATED_P99_OVER_MEAN: Final = 2
+#: F6: the p99 (upstream time included) admitted requests keep when a worker is saturated,
+#: unless the stack says otherwise (admissionTargetSeconds): twice a typical chat completion's
+#: latency, so a worker in front of a slow model never sheds while its CPU is idle.
+ADMISSION_TARGET_SECONDS: Final = 30.0
+#: F6: requests a saturated worker queues beyond its cap: none; the excess is answered 503 with
+#: Retry-After at once instead of after a queue timeout.
+MAX_QUEUED_PER_WORKER: Final = 0
 ALERTING_THRESHOLD_SECONDS: Final = 300  # O2: LiteLLM reads seconds; the seed's 1000 outlives P7
 
 ROUTING_STRATEGY: Final = "simple-shuffle"  # F1

@@ -46,6 +46,7 @@ def render_config(settings: StackSettings, plan: SizingPlan) -> dict[str, Any]:
         "allow_requests_on_db_unavailable": settings.allow_requests_on_db_unavailable,  # D7
         "enable_drain_endpoint": True,  # P9
         "max_in_flight_requests_per_worker": plan.max_in_flight_per_worker,  # F6
+        "max_queued_requests_per_worker": h.MAX_QUEUED_PER_WORKER,  # F6: shed at once
     }
     if settings.slack_alerting:  # O2
         general["alerting"] = ["slack"]

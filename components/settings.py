@@ -145,6 +145,7 @@ class StackSettings(_Model):
     db_pool_per_worker: int | None = None
     postgres_max_connections: int | None = None
     proxy_server: Literal["uvicorn", "gunicorn"] = "uvicorn"
+    admission_target_seconds: float = h.ADMISSION_TARGET_SECONDS  # F6, checked by plan_sizing
     allow_requests_on_db_unavailable: bool = False  # D7
     connect_database: bool = True
     mock_upstream: bool = False
@@ -187,6 +188,7 @@ class StackSettings(_Model):
             longest_request_seconds=max([h.REQUEST_TIMEOUT_SECONDS, *(m.timeout or 0 for m in self.models)]),
             postgres_limit_key="postgres.external.maxConnections" if pg else "postgresMaxConnections",
             redis_maxclients=rd.max_clients if rd else None,
+            admission_target_seconds=self.admission_target_seconds,
         )
 
     def cross_problems(self, *, require_secrets: bool = True) -> list[Problem]:

@@ -5,6 +5,7 @@ connection pools and the servers' limits cannot disagree. Pure functions on plai
 property tests in tests/test_sizing.py check the budget invariants for every input.
 """
 
+import math
 from typing import Final, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -127,7 +128,8 @@ class SizingPlan(BaseModel):
     redis_clients: int  # R2: Redis pool x workers x rollout instances
     redis_maxclients: int  # R2
     redis_maxmemory_mib: int  # R3
-    max_in_flight_per_worker: int  # F6
+    admission_target_seconds: float  # F6: p99 admitted requests keep at saturation
+    max_in_flight_per_worker: int  # F6: admission_cap(admission_target_seconds)
     request_timeout_seconds: int  # P7: the longest timeout any model may use
     graceful_shutdown_seconds: int  # P9: LiteLLM's drain wait
     stop_grace_seconds: int  # P4/P9: platform grace (terminationGracePeriodSeconds, docker stop)
@@ -148,10 +150,22 @@ class SizingPlan(BaseModel):
         return flat
 
 
-#: F6: admitted requests per worker before LiteLLM answers 503. The proxy spends ~10 ms of CPU
-#: per request (HARDENING.md reference measurement), so a worker completes ~100 per second;
-#: 100 in flight is one second of work queued, beyond which a fast refusal beats a timeout.
-MAX_IN_FLIGHT_PER_WORKER: Final = 100
+#: F6: below this a worker would admit one request at a time (admission_cap rounds down to 1).
+MIN_ADMISSION_TARGET_SECONDS: Final = 0.1
+
+
+def admission_cap(target_seconds: float) -> int:
+    """F6: requests one worker admits so that, saturated, their p99 stays within the target.
+
+    A CPU-bound worker completes 1000 / WORKER_CPU_MS_PER_REQUEST requests a second; by Little's
+    law N in flight spend N / that rate in the worker on average, and the p99 of a saturated
+    worker is SATURATED_P99_OVER_MEAN times its mean, so N = rate x target / that ratio. A worker
+    with fewer in flight is not saturated (its requests wait for the upstream, not the CPU), so
+    the target must include the upstream's own latency: a 1 s target in front of a 10 s model
+    would shed requests while the CPU idles."""
+    rate = 1000 / h.WORKER_CPU_MS_PER_REQUEST
+    return max(1, math.floor(rate * target_seconds / h.SATURATED_P99_OVER_MEAN))
+
 
 
 def plan_sizing(
@@ -165,6 +179,7 @@ def plan_sizing(
     longest_request_seconds: int = h.REQUEST_TIMEOUT_SECONDS,
     postgres_limit_key: str = "postgresMaxConnections",
     redis_maxclients: int | None = None,
+    admission_target_seconds: float = h.ADMISSION_TARGET_SECONDS,
 ) -> SizingPlan:
     """Derive the plan; overrides are accepted only when they keep every budget (P1, D2, R2).
     `postgres_max_connections` and `redis_maxclients` are limits the plan must fit in: an
@@ -188,6 +203,16 @@ def plan_sizing(
         problems.append(Problem("dbPoolPerWorker", str(db_pool_per_worker), "at least 1", "D1"))
     if longest_request_seconds < 1:
         problems.append(Problem("models[].timeout", str(longest_request_seconds), "at least 1 second", "P7"))
+    if not MIN_ADMISSION_TARGET_SECONDS <= admission_target_seconds <= h.REQUEST_TIMEOUT_SECONDS:
+        problems.append(
+            Problem(
+                "admissionTargetSeconds",
+                f"{admission_target_seconds:g}",
+                f"between {MIN_ADMISSION_TARGET_SECONDS:g} and the request timeout ({h.REQUEST_TIMEOUT_SECONDS} s, P7):"
+                " the p99 latency, upstream included, admitted requests keep while the proxy is saturated",
+                "F6",
+            )
+        )
     if problems:
         raise ConfigError(problems)
 
@@ -231,7 +256,8 @@ def plan_sizing(
         redis_clients=redis_clients,
         redis_maxclients=redis_maxclients or redis_clients + h.REDIS_RESERVED_CLIENTS,
         redis_maxmemory_mib=redis_limit_mib * 3 // 4,
-        max_in_flight_per_worker=MAX_IN_FLIGHT_PER_WORKER,
+        admission_target_seconds=admission_target_seconds,
+        max_in_flight_per_worker=admission_cap(admission_target_seconds),
         request_timeout_seconds=longest_request_seconds,
         graceful_shutdown_seconds=graceful,
         stop_grace_seconds=stop_grace,

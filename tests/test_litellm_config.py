@@ -13,6 +13,7 @@ from conftest import stack_secrets, stack_values
 
 from components import hardening as h
 from components import litellm_config as lc
+from components.errors import ConfigError
 from components.settings import load_settings
 
 
@@ -79,8 +80,23 @@ def test_f5_fallbacks_from_stack_config(prod):
     assert prod[2]["router_settings"]["fallbacks"] == [{"gpt-4o": ["claude-sonnet"]}]
 
 
-def test_f6_admission_control_per_worker(prod):
-    assert prod[2]["general_settings"]["max_in_flight_requests_per_worker"] == prod[1].max_in_flight_per_worker == 100
+def test_f6_admission_control_per_worker_sheds_at_once(prod):
+    # the default 30 s target: 80 requests a second per worker (12.5 ms each) x 30 s / 2 (p99 = 2 x mean)
+    general = prod[2]["general_settings"]
+    assert general["max_in_flight_requests_per_worker"] == 1200
+    assert general["max_queued_requests_per_worker"] == 0
+
+
+def test_f6_the_cap_follows_the_stacks_target_latency():
+    settings = load_settings({**stack_values("prod"), "admissionTargetSeconds": 1}, stack_secrets("prod"))
+    general = lc.render_config(settings, settings.plan())["general_settings"]
+    assert general["max_in_flight_requests_per_worker"] == 40  # 80 a second x 1 s / 2
+
+
+def test_f6_a_bad_target_names_the_key_the_value_and_the_rule():
+    with pytest.raises(ConfigError) as err:
+        load_settings({**stack_values("prod"), "admissionTargetSeconds": 0}, stack_secrets("prod")).plan()
+    assert "[F6] litellm-gateway:admissionTargetSeconds = 0: between 0.1 and the request timeout (600 s, P7)" in str(err.value)
 
 
 def test_p6_production_mode_and_quiet_logs(prod):
@@ -349,7 +365,8 @@ def test_general_settings_of_prod_are_exactly_these(prod):
         "disable_error_logs": True,  # D4
         "allow_requests_on_db_unavailable": False,  # D7
         "enable_drain_endpoint": True,  # P9
-        "max_in_flight_requests_per_worker": 100,  # F6
+        "max_in_flight_requests_per_worker": 1200,  # F6: 30 s target
+        "max_queued_requests_per_worker": 0,  # F6: the excess refused at once
         "alerting": ["slack"],  # O2
         "alerting_threshold": 300,  # O2: seconds (README)
     }

@@ -391,7 +391,8 @@ def test_plaintext_unknown_key_message_lists_every_setting():
     (problem,) = err.value.problems
     assert (problem.key, problem.found, problem.rule) == ("secretKeys", "a plaintext value", "S4")
     assert problem.allowed == (
-        "not a setting (settings: allowRequestsOnDbUnavailable, autoscaling, connectDatabase, dbPoolPerWorker, docker,"
+        "not a setting (settings: admissionTargetSeconds, allowRequestsOnDbUnavailable, autoscaling, connectDatabase,"
+        " dbPoolPerWorker, docker,"
         " images, ingress, kubernetes, loadBalancer, machineClass, mockUpstream, models, platform, postgres,"
         " postgresMaxConnections, proxyServer, redis, replicas, scheduling, workers); a secret must be set with --secret"
     )

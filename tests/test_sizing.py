@@ -20,6 +20,7 @@ from components.sizing import (
     ROLLOUTS,
     Resources,
     Rollout,
+    admission_cap,
     plan_sizing,
     rollout_instances,
 )
@@ -175,9 +176,39 @@ def test_capacity_report_is_flat_and_keeps_integers():
     assert "proxy_resources" not in report
 
 
-def test_f6_admission_cap_is_one_second_of_work_per_worker():
-    # ~10 ms of CPU per request (HARDENING.md reference measurement): 100 requests per worker
-    assert {plan_sizing(c, 1, rollout=ONE_AT_A_TIME).max_in_flight_per_worker for c in SIZING_TABLE} == {100}
+@pytest.mark.parametrize(
+    ("target_s", "cap"),
+    [
+        # worked by hand: 12.5 ms of CPU per request -> 80 a second per worker; p99 = 2 x mean at
+        # saturation, so a worker may hold 80 x target / 2
+        (1, 40), (2.5, 100), (30, 1200), (0.1, 4), (600, 24000),
+    ],
+)  # fmt: skip
+def test_f6_admission_cap_from_the_target_latency(target_s, cap):
+    assert {
+        plan_sizing(c, 1, rollout=ONE_AT_A_TIME, admission_target_seconds=target_s).max_in_flight_per_worker
+        for c in SIZING_TABLE
+    } == {cap}
+
+
+def test_f6_the_default_target_admits_1200_per_worker():
+    plan = plan_sizing("small", 1, rollout=ONE_AT_A_TIME)
+    assert (plan.admission_target_seconds, plan.max_in_flight_per_worker) == (30, 1200)
+
+
+@given(st.floats(min_value=0.1, max_value=600), st.floats(min_value=0.1, max_value=600))
+def test_f6_a_longer_target_never_admits_fewer(a, b):
+    low, high = sorted((a, b))
+    assert 1 <= admission_cap(low) <= admission_cap(high)
+
+
+@pytest.mark.parametrize("target_s", [0, 0.05, -1, 601])
+def test_f6_a_target_outside_its_range_is_refused_naming_the_key(target_s):
+    with pytest.raises(ConfigError) as err:
+        plan_sizing("small", 1, rollout=ONE_AT_A_TIME, admission_target_seconds=target_s)
+    (problem,) = err.value.problems
+    assert (problem.key, problem.found, problem.rule) == ("admissionTargetSeconds", f"{target_s:g}", "F6")
+    assert "between 0.1 and the request timeout (600 s, P7)" in problem.allowed
 
 
 @relaxed

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalogue import ALLOWED_FAILS, ALLOWED_FAILS_POLICY, COOLDOWN_SECONDS, RETRY_POLICY, ROUTING_STRATEGY
+from .catalogue import (
+    ALLOWED_FAILS,
+    ALLOWED_FAILS_POLICY,
+    COOLDOWN_SECONDS,
+    MAX_QUEUED_PER_WORKER,
+    RETRY_POLICY,
+    ROUTING_STRATEGY,
+)
 from .common import config_checks, setting
 from .detect import LiteLLMConfig
 from .model import Finding, Resource, fmt, is_unknown, violation
@@ -193,8 +200,10 @@ def f5_fallbacks(res: Resource, stack) -> list[Finding]:
     "litellm-f6-admission-control",
     "F6",
     "F6: admission control per worker: general_settings.max_in_flight_requests_per_worker is set "
-    "(sized from the machine class) so overload sheds with 503. "
-    "Fix: set general_settings.max_in_flight_requests_per_worker to a positive integer.",
+    "(sized from the workers' throughput and a target latency) and max_queued_requests_per_worker is "
+    f"{MAX_QUEUED_PER_WORKER}, so overload is refused at once with 503 instead of waiting out a queue. "
+    "Fix: set general_settings.max_in_flight_requests_per_worker to a positive integer and "
+    f"general_settings.max_queued_requests_per_worker to {MAX_QUEUED_PER_WORKER}.",
     ADVISORY,
     CONFIG_HOLDERS,
 )
@@ -214,6 +223,20 @@ def f6_admission_control(res: Resource, stack) -> list[Finding]:
                     "set general_settings.max_in_flight_requests_per_worker (measured in the load benchmark)",
                 )
             ]
-        return []
+        raw_queue = setting(cfg.data, "general_settings.max_queued_requests_per_worker")
+        queue = to_number(raw_queue)
+        if is_unknown(queue) or queue == MAX_QUEUED_PER_WORKER:
+            return []
+        queued = f"{fmt(raw_queue)}" if raw_queue is not None else f"unset (LiteLLM then queues as many as it admits: {fmt(raw)})"
+        return [
+            violation(
+                "F6",
+                cfg.where,
+                f"general_settings.max_queued_requests_per_worker {queued}",
+                f"{MAX_QUEUED_PER_WORKER}: requests beyond the cap are refused at once (503, Retry-After) instead of"
+                " waiting in a queue until admission_queue_timeout_seconds",
+                f"set general_settings.max_queued_requests_per_worker: {MAX_QUEUED_PER_WORKER}",
+            )
+        ]
 
     return config_checks(res, "F6", check)

@@ -437,6 +437,10 @@ SEED_FAILS = (
          "found router_settings.fallbacks names model group 'claude-3' that is not in model_list; required fallbacks between existing model groups. Fix: add a model_list entry with model_name 'claude-3' or remove it from fallbacks"),
         (lambda d: d["general_settings"].pop("max_in_flight_requests_per_worker"),
          "found general_settings.max_in_flight_requests_per_worker nothing (not set); required a positive integer sized from the machine class. Fix: set general_settings.max_in_flight_requests_per_worker (measured in the load benchmark)"),
+        (lambda d: d["general_settings"].pop("max_queued_requests_per_worker"),
+         "found general_settings.max_queued_requests_per_worker unset (LiteLLM then queues as many as it admits: 50); required 0: requests beyond the cap are refused at once (503, Retry-After) instead of waiting in a queue until admission_queue_timeout_seconds. Fix: set general_settings.max_queued_requests_per_worker: 0"),
+        (lambda d: d["general_settings"].update(max_queued_requests_per_worker=100),
+         "found general_settings.max_queued_requests_per_worker 100; required 0: requests beyond the cap are refused at once (503, Retry-After) instead of waiting in a queue until admission_queue_timeout_seconds. Fix: set general_settings.max_queued_requests_per_worker: 0"),
     ],
 )  # fmt: skip
 def test_f_messages_in_full(k8s, edit, expected):
@@ -518,6 +522,12 @@ def test_f5_wildcard_model_group_accepts_any_name(k8s):
 @pytest.mark.parametrize(("value", "ok"), [(50, True), ("50", True), (1, True), (0, False), (-1, False), (2.5, False), ("many", False)])
 def test_f6_admission_cap_must_be_a_positive_integer(k8s, value, ok):
     update_config(k8s["config"], lambda d: d["general_settings"].update(max_in_flight_requests_per_worker=value))
+    assert (not findings(run(k8s), "F6")) == ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [(0, True), ("0", True), (1, False), (100, False), ("none", False)])
+def test_f6_nothing_waits_in_a_queue(k8s, value, ok):
+    update_config(k8s["config"], lambda d: d["general_settings"].update(max_queued_requests_per_worker=value))
     assert (not findings(run(k8s), "F6")) == ok
 
 

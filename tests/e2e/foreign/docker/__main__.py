@@ -94,6 +94,7 @@ litellm_config = {
         "disable_error_logs": True,
         "allow_requests_on_db_unavailable": False,
         "max_in_flight_requests_per_worker": 50,
+        "max_queued_requests_per_worker": 0,
         "alerting": ["slack"],
         "alerting_threshold": 300,
     },

@@ -169,6 +169,7 @@ litellm_config = {
         "disable_error_logs": True,
         "allow_requests_on_db_unavailable": False,
         "max_in_flight_requests_per_worker": 50,
+        "max_queued_requests_per_worker": 0,
         "enable_drain_endpoint": True,
         "alerting": ["slack"],
         "alerting_threshold": 300,
