@@ -102,6 +102,7 @@ class LiteLLMProxy(pulumi.ComponentResource):
             ingress=settings.ingress,
             load_balancer=settings.load_balancer,
             annotations=external_limit_annotations(settings, plan),
+            layout=settings.proxy_layout,
             # The migration step waits for whatever the proxy was told to wait for (the data stores).
             depends_on=list(opts.depends_on) if opts and isinstance(opts.depends_on, list) else [],
         )

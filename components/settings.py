@@ -19,6 +19,7 @@ from components import hardening as h
 from components.errors import CONFIG_NAMESPACE, ConfigError, Problem
 from components.exposure import IngressSettings, LoadBalancerSettings, exposure_problems
 from components.external_stores import PostgresSettings, RedisSettings, external_problems
+from components.proxy_layout import ProxyLayout, layout_of, proxy_layout
 from components.scheduling import SchedulingSettings, scheduling_problems
 from components.setting_model import SettingModel
 from components.sizing import MACHINE_CLASSES, ROLLOUTS, SizingPlan, plan_sizing
@@ -78,28 +79,9 @@ def _pinned(ref: str) -> str:
     return ref
 
 
-#: LiteLLM's own image repositories, as their last two path parts (any registry or mirror prefix).
-OFFICIAL_PROXY_REPOSITORIES = ("berriai/litellm", "berriai/litellm-database", "berriai/litellm-non_root", "litellm/litellm")
-
-
-def _our_proxy_layout(ref: str) -> str:
-    """H1/D5: the stack relies on what the project's proxy image adds (images/README.md); LiteLLM's
-    own image would start without the health app the probes hit, so it is refused, not run."""
-    repository = ref.split("@", 1)[0]
-    if ":" in repository.rsplit("/", 1)[-1]:
-        repository = repository.rsplit(":", 1)[0]
-    if "/".join(repository.split("/")[-2:]) in OFFICIAL_PROXY_REPOSITORIES:
-        raise ValueError(
-            f"{ref!r} is LiteLLM's own image, which lacks what this stack relies on: the separate health app on "
-            f"{h.HEALTH_PORT} that the probes hit (its factory is in no released wheel), the `litellm-migrate` step "
-            "(D5) and the readiness gate that waits for the proxy port (H2); build the project's image "
-            "(scripts/images.sh), push it to a registry your cluster pulls from and pin it by digest [H1]"
-        )
-    return ref
-
-
 class Images(_Model):
-    """Image references: the project's images, or a registry's copies of them pinned by digest."""
+    """Image references: the project's images, or a registry's copies of them pinned by digest;
+    the proxy may also be LiteLLM's own image on Kubernetes (components/proxy_layout.py)."""
 
     proxy: str
     postgres: str
@@ -110,11 +92,6 @@ class Images(_Model):
     @classmethod
     def _check_pinned(cls, ref: str | None) -> str | None:
         return None if ref is None else _pinned(ref)
-
-    @field_validator("proxy")
-    @classmethod
-    def _check_layout(cls, ref: str) -> str:
-        return _our_proxy_layout(ref)
 
 
 class DockerSettings(_Model):
@@ -172,6 +149,11 @@ class StackSettings(_Model):
         return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
     @property
+    def proxy_layout(self) -> ProxyLayout:
+        """What runs in the proxy's containers: our image's, or LiteLLM's own image's arrangement."""
+        return proxy_layout(self.images.proxy, check_only=not self.connect_database)
+
+    @property
     def slack_alerting(self) -> bool:
         return SLACK_WEBHOOK_KEY in self.secret_keys
 
@@ -225,6 +207,18 @@ class StackSettings(_Model):
         problems += external_problems(
             self.platform, self.postgres, self.redis, self.postgres_max_connections, self.secret_keys if require_secrets else None
         )
+        if self.platform == "docker" and layout_of(self.images.proxy) == "official":
+            problems.append(
+                Problem(
+                    "images.proxy",
+                    repr(self.images.proxy),
+                    "the project's image on platform docker: LiteLLM's own image is supported on kubernetes only. On Docker "
+                    "the secrets reach the proxy as files named by NAME_FILE variables (so `docker inspect` shows none), "
+                    "and only the project's entry point reads them; LiteLLM's image would start without its master key, "
+                    "salt key and Redis password (and putting them in its environment is what S4 forbids)",
+                    "S4",
+                )
+            )
         if self.mock_upstream and not self.images.mock_upstream:
             problems.append(Problem("images.mockUpstream", "unset", "an image reference when mockUpstream is true"))
         return problems

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pulumi
 
+from components.proxy_layout import ProxyLayout
 from components.sizing import SizingPlan
 
 if TYPE_CHECKING:  # the settings modules import components.platforms, which imports this one
@@ -75,6 +76,7 @@ class ProxySpec:
     load_balancer: "LoadBalancerSettings | None" = None  # Kubernetes only: the alternative way in (N5)
     annotations: Mapping[str, str] = field(default_factory=dict)  # Kubernetes only: on the proxy workload
     store_secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # Kubernetes only: managed data stores
+    layout: ProxyLayout = ProxyLayout("ours")  # our image's entry point, or LiteLLM's own image (Kubernetes only)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 

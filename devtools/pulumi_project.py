@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policies")
+#: images/litellm: the files a stack with LiteLLM's own image mounts from a ConfigMap (components/proxy_layout.py)
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policies", "images/litellm")
 
 
 def toolchain_env() -> dict[str, str]:

@@ -86,15 +86,22 @@ def test_n2_digest_is_pinned():
     assert load("prod", images={**stack_values("prod")["images"], "proxy": digest}).images.proxy == digest
 
 
-@pytest.mark.parametrize(
-    "ref",
-    ["ghcr.io/berriai/litellm:v1.106.2-stable", "registry.example/mirror/berriai/litellm@sha256:" + "b" * 64, "berriai/litellm-database:1.106.2"],
-)
-def test_h1_litellms_own_image_is_refused_saying_what_it_lacks(ref):
-    """Issue 16 part 3: the official image has no health app on 4001, no litellm-migrate and no
-    readiness gate, so the stack would start a proxy its probes kill; refused before any resource."""
-    message = refused("prod", r"\[H1\] litellm-gateway:images\.proxy = .*LiteLLM's own image", images={**stack_values("prod")["images"], "proxy": ref})
-    assert "health app on 4001" in message and "(D5)" in message and "scripts/images.sh" in message and "Traceback" not in message
+OFFICIAL_REFS = ["ghcr.io/berriai/litellm:v1.106.2-stable", "registry.example/mirror/berriai/litellm@sha256:" + "b" * 64, "berriai/litellm-database:1.106.2"]
+
+
+@pytest.mark.parametrize("ref", OFFICIAL_REFS)
+def test_h1_litellms_own_image_runs_on_kubernetes_with_its_own_layout(ref):
+    """Issue 16 part 3: accepted on Kubernetes, where the platform adds what our image would
+    (tests/test_official_images.py renders it)."""
+    settings = load("prod", images={**stack_values("prod")["images"], "proxy": ref})
+    assert settings.proxy_layout.name == "official" and settings.proxy_layout.health_command
+
+
+@pytest.mark.parametrize("ref", OFFICIAL_REFS)
+def test_s4_h1_litellms_own_image_on_docker_is_refused_saying_why(ref):
+    """On Docker the secrets are NAME_FILE files only our entry point reads: refused, not run."""
+    message = refused("dev", r"\[S4\] litellm-gateway:images\.proxy = .*kubernetes only", images={**stack_values("dev")["images"], "proxy": ref})
+    assert "NAME_FILE" in message and "master key" in message and "Traceback" not in message
 
 
 def test_n4_prod_needs_two_replicas():

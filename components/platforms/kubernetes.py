@@ -7,6 +7,7 @@ with all capabilities dropped (N3).
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -16,6 +17,7 @@ from components import hardening as h
 from components.litellm_config import CONFIG_DIR, CONFIG_FILE, PROMETHEUS_MULTIPROC_DIR
 from components.platforms import kubernetes_exposure
 from components.platforms.common import postgres_args, redis_args, redis_auth_conf
+from components.proxy_layout import HEALTH_APP_CPU, HEALTH_APP_MEMORY_MIB, SUPPORT_DIR, ProxyLayout
 from components.scheduling import SchedulingSettings
 from components.specs import (
     POSTGRES_DB,
@@ -292,6 +294,51 @@ _DRAIN_HOOK = (
 )
 
 
+@dataclass(frozen=True)
+class _Support:
+    """The project's files an official image runs (components/proxy_layout.py), as pod spec
+    fields to splat: none for our image, whose files are in the image."""
+
+    volumes: dict[str, Any]
+    mounts: dict[str, Any]
+
+
+def _support(name: str, ns: pulumi.Input[str], labels: Mapping[str, str], layout: ProxyLayout, parent: pulumi.Resource) -> _Support:
+    if not layout.support_files:
+        return _Support({}, {})
+    files = k8s.core.v1.ConfigMap(
+        f"{name}-support",
+        metadata=_meta(f"{name}-support", ns, labels),
+        data=dict(layout.support_files),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return _Support(
+        {"volumes": [{"name": "support", "config_map": {"name": files.metadata.name}}]},
+        {"volume_mounts": [{"name": "support", "mount_path": SUPPORT_DIR, "read_only": True}]},
+    )
+
+
+def _health_app(image: str, layout: ProxyLayout, support: _Support) -> list[dict[str, Any]]:
+    """H1 with LiteLLM's own image: the health app as a second container from the same image.
+    The pod's containers share one network, so its readiness still connects to 127.0.0.1:4000
+    (H2) and the proxy container's probes still ask port 4001. If it dies the kubelet restarts it;
+    the proxy container's liveness probe (on 4001) fails meanwhile, as our image's whole container
+    stops when its health program dies."""
+    if not layout.health_command:
+        return []
+    return [
+        {
+            "name": "health",
+            "image": image,
+            "command": list(layout.health_command),
+            "env": _plain_env(layout.health_env),  # no secret: the health app reads none
+            "resources": _resources(HEALTH_APP_CPU, f"{HEALTH_APP_MEMORY_MIB}Mi"),
+            "security_context": _CONTAINER_SECURITY,
+            **support.mounts,
+        }
+    ]
+
+
 def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, scheduling: SchedulingSettings | None = None) -> Endpoint:
     labels = _labels(spec.name, "litellm-proxy")
     client_labels = {POSTGRES_CLIENT_LABEL: "true", REDIS_CLIENT_LABEL: "true"}
@@ -308,6 +355,8 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
         data={CONFIG_FILE: spec.config_yaml},
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    layout = spec.layout
+    support = _support(spec.name, ns, labels, layout, parent)
     migrate = k8s.batch.v1.Job(
         f"{spec.name}-migrate",
         metadata=_meta(f"{spec.name}-migrate", ns, labels),
@@ -323,13 +372,15 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
                         {
                             "name": "migrate",
                             "image": spec.image,
-                            "command": ["litellm-migrate"],
-                            "env": _plain_env(spec.migration_env)
+                            "command": list(layout.migrate_command),
+                            "env": _plain_env({**spec.migration_env, **layout.extra_env, **layout.migrate_env})
                             + _secret_env(secret.metadata.name, sorted(k for k in spec.migration_secret_env if k not in stores))
                             + store_env(list(spec.migration_secret_env)),
                             "security_context": _CONTAINER_SECURITY,
+                            **support.mounts,
                         }
                     ],
+                    **support.volumes,
                 },
             },
         },
@@ -356,8 +407,9 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
                         {
                             "name": "litellm",
                             "image": spec.image,
+                            **({"command": list(layout.proxy_command)} if layout.proxy_command else {}),
                             "args": spec.args,
-                            "env": _plain_env(spec.env)
+                            "env": _plain_env({**spec.env, **layout.extra_env})
                             + _secret_env(secret.metadata.name, sorted(spec.secret_env))
                             + store_env(list(stores)),
                             "ports": [
@@ -368,18 +420,21 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
                             "startup_probe": _http_probe("/health/liveliness", failure_threshold=30),
                             "liveness_probe": _http_probe("/health/liveliness"),
                             "readiness_probe": _http_probe("/health/readiness"),
-                            "lifecycle": {"pre_stop": {"exec": {"command": ["python3", "-c", _DRAIN_HOOK]}}},
-                            "resources": _resources(res.cpu, res.memory),
+                            "lifecycle": {"pre_stop": {"exec": {"command": [layout.python, "-c", _DRAIN_HOOK]}}},
+                            # P5: a health app container of its own takes its memory out of the class's budget
+                            "resources": _resources(res.cpu, f"{res.memory_mib - HEALTH_APP_MEMORY_MIB}Mi" if layout.health_command else res.memory),
                             "security_context": _CONTAINER_SECURITY,
                             "volume_mounts": [
                                 {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
                                 {"name": "metrics", "mount_path": PROMETHEUS_MULTIPROC_DIR},
                             ],
-                        }
+                        },
+                        *_health_app(spec.image, layout, support),
                     ],
                     "volumes": [
                         {"name": "config", "config_map": {"name": config.metadata.name}},
                         {"name": "metrics", "empty_dir": {}},
+                        *support.volumes.get("volumes", []),
                     ],
                 },
             },

@@ -426,6 +426,11 @@ def conf_files_in(res: Resource) -> list[tuple[str, Any, str]]:
     return out
 
 
+#: The app a health app container serves: our lg_health_app:app, LiteLLM's
+#: litellm.proxy.health_endpoints.health_app_factory:build_health_app (not the proxy's app).
+_HEALTH_APP_TARGET = re.compile(r"(health_app|health_endpoints)[\w.]*:\w+")
+
+
 #: Where our images (and this project's Docker platform) take secrets from: NAME_FILE naming a
 #: file in this folder becomes NAME with the file's content (images/litellm/prod_entrypoint.sh;
 #: the official postgres image reads POSTGRES_PASSWORD_FILE anywhere). Only this folder counts,
@@ -559,12 +564,14 @@ class Container:
 
     @cached_property
     def role(self) -> str | None:
-        """'proxy' | 'migration' | 'migration-init' | 'postgres' | 'redis' | None."""
+        """'proxy' | 'health' | 'migration' | 'migration-init' | 'postgres' | 'redis' | None."""
         k = self.kind
         if k in ("postgres", "redis"):
             return k if not self.init else None
         if k != "litellm":
             return None
+        if not self.init and self.health_app_port() is not None:
+            return "health"
         toks = " ".join(t.lower() for t in self.tokens if not token_is_unknown(t))
         migrating = any(
             x in toks for x in ("prisma_migration", "prisma migrate", "migrate deploy", "--skip_server_startup", "litellm-migrate")
@@ -578,6 +585,23 @@ class Container:
         if self.platform == "docker" and not self.tokens_complete and not self._serves():
             return "litellm?"  # a proxy or a one-shot job: its command is unknown until apply
         return "proxy"
+
+    def health_app_port(self) -> Any:
+        """The port of a LiteLLM health app this container serves by itself (uvicorn with an app
+        named like LiteLLM's health app or its factory, e.g. the health container that runs beside
+        LiteLLM's own image), else None. UNKNOWN when its --port is unknown."""
+        toks = [t for t in self.tokens if not token_is_unknown(t)]
+        runs_uvicorn = any(posixpath.basename(t) == "uvicorn" for t in toks)
+        if not runs_uvicorn or not any(_HEALTH_APP_TARGET.search(t) for t in toks if ":" in t or "." in t):
+            return None
+        port = to_number(self.option("--port"))
+        return 8000 if port is None else port  # uvicorn's default port
+
+    def health_containers(self, stack: "Stack") -> list["Container"]:
+        """Kubernetes: the health app containers of this container's pod (they share its network)."""
+        if self.platform != "k8s":
+            return []
+        return [c for c in stack.containers if c.res is self.res and c is not self and c.role == "health"]
 
     def _serves(self) -> bool:
         """Docker computes `entrypoints` when a program leaves them to the image, so a preview

@@ -24,8 +24,9 @@ PROBE_TIMEOUT = PROBE_TIMEOUT_SECONDS
     "H1",
     f"H1: a separate health app answers probes: SEPARATE_HEALTH_APP=1 and SEPARATE_HEALTH_PORT (e.g. "
     f"{DEFAULT_HEALTH_PORT}) different from the proxy port, and the container keeps the image entrypoint that "
-    "starts it. Fix: set SEPARATE_HEALTH_APP=1 and SEPARATE_HEALTH_PORT=4001; do not override the entrypoint "
-    "with `litellm ...`.",
+    "starts it, or (Kubernetes) a health app container in the same pod serves that port (uvicorn with LiteLLM's "
+    "health app, as beside LiteLLM's own image). Fix: set SEPARATE_HEALTH_APP=1 and SEPARATE_HEALTH_PORT=4001; do "
+    "not override the entrypoint with `litellm ...` unless a health app container runs beside it.",
     ADVISORY,
     PROXY_WORKLOADS,
 )
@@ -56,17 +57,33 @@ def h1_separate_health_app(res: Resource, stack: Stack) -> list[Finding]:
         if isinstance(cmd, list) and cmd and isinstance(cmd[0], str):
             head = cmd[0].rsplit("/", 1)[-1]
             if head in ("litellm", "python", "python3", "uvicorn", "gunicorn"):
-                knob = "command" if c.platform == "k8s" else "entrypoints"
-                out.append(
-                    violation(
-                        "H1",
-                        c.label,
-                        f"{knob} {cmd[0]!r} replacing the image entrypoint (the health app is started by the entrypoint's supervisord)",
-                        "the image entrypoint kept; proxy flags in args",
-                        f"remove `{knob}` and pass the proxy flags as {'args' if c.platform == 'k8s' else 'command'}",
-                    )
-                )
+                out += _health_app_beside(c, stack, cmd[0], to_number(port_raw) if port_raw is not None else DEFAULT_HEALTH_PORT)
     return out
+
+
+def _health_app_beside(c: Container, stack: Stack, head: str, want: Any) -> list[Finding]:
+    """The proxy's command replaces the image entrypoint, so no supervisord starts the health
+    app: a health app container of the same pod must serve SEPARATE_HEALTH_PORT instead."""
+    beside = c.health_containers(stack)
+    ports = [h.health_app_port() for h in beside]
+    if any(is_unknown(p) for p in ports):
+        return [deferred("H1", c.label, "the port of the health app container beside it")]
+    if want in ports:
+        return []
+    knob = "command" if c.platform == "k8s" else "entrypoints"
+    if beside:
+        found = ", ".join(f"health app container {h.cname!r} on port {num(p)}" for h, p in zip(beside, ports))
+        return [violation("H1", c.label, f"{found}, not SEPARATE_HEALTH_PORT {num(want)}", f"a health app container on port {num(want)}", f"run the health app container with --port {num(want)}")]
+    return [
+        violation(
+            "H1",
+            c.label,
+            f"{knob} {head!r} replacing the image entrypoint (the health app is started by the entrypoint's supervisord) "
+            "and no health app container beside it",
+            "the image entrypoint kept, proxy flags in args; or (Kubernetes) a health app container in the same pod",
+            f"remove `{knob}` and pass the proxy flags as {'args' if c.platform == 'k8s' else 'command'}",
+        )
+    ]
 
 
 #: Docker's healthcheck timeout when none is set (or 0).

@@ -688,8 +688,8 @@ def test_h1_messages_in_full_for_a_wrong_value_and_a_replaced_entrypoint(k8s):
     container(k8s["proxy"])["command"] = ["/usr/bin/litellm"]
     assert messages(run(k8s), "H1") == [
         f"[H1] {PROXY}: found command '/usr/bin/litellm' replacing the image entrypoint (the health app is started by the"
-        " entrypoint's supervisord); required the image entrypoint kept; proxy flags in args. Fix: remove `command` and pass"
-        " the proxy flags as args"
+        " entrypoint's supervisord) and no health app container beside it; required the image entrypoint kept, proxy flags"
+        " in args; or (Kubernetes) a health app container in the same pod. Fix: remove `command` and pass the proxy flags as args"
     ]
 
 
