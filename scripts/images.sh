@@ -13,13 +13,17 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
 IMAGES_DIR="$REPO_DIR/images"
 ALL_IMAGES="base postgres redis litellm mock-upstream"
+# Built only when named: a stand-in with the layout of LiteLLM's official image, for the tests of
+# the stack's official-image arrangement (images/litellm-official-layout/Dockerfile says why).
+EXTRA_IMAGES="litellm-official-layout"
 
 usage() {
   cat <<EOF
 Usage: scripts/images.sh [options] [IMAGE...]
 
 Build the project's images into the local Docker engine (tags: images/versions.env).
-IMAGE is any of: $ALL_IMAGES (default: all). Dependencies (base) are built first.
+IMAGE is any of: $ALL_IMAGES (default: all), or $EXTRA_IMAGES (only when named: a
+stand-in with the layout of LiteLLM's official image, for tests). Dependencies (base) are built first.
 
 Options:
   --force      rebuild the selected images even if their tag exists (docker's layer
@@ -51,9 +55,9 @@ while [ $# -gt 0 ]; do
     --list) LIST=1 ;;
     -*) echo "images.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
     *)
-      case " $ALL_IMAGES " in
+      case " $ALL_IMAGES $EXTRA_IMAGES " in
         *" $1 "*) SELECTED="$SELECTED $1" ;;
-        *) echo "images.sh: unknown image: $1 (known: $ALL_IMAGES)" >&2; exit 2 ;;
+        *) echo "images.sh: unknown image: $1 (known: $ALL_IMAGES $EXTRA_IMAGES)" >&2; exit 2 ;;
       esac ;;
   esac
   shift
@@ -69,10 +73,10 @@ set -a
 set +a
 for v in DEBIAN_SUITE BASE_IMAGE POSTGRES_MAJOR POSTGRES_VERSION POSTGRES_DEB_VERSION POSTGRES_IMAGE \
          REDIS_VERSION REDIS_DEB_VERSION REDIS_IMAGE LITELLM_VERSION LITELLM_IMAGE LITELLM_UID \
-         MOCK_UPSTREAM_VERSION MOCK_UPSTREAM_IMAGE; do
+         MOCK_UPSTREAM_VERSION MOCK_UPSTREAM_IMAGE LITELLM_OFFICIAL_LAYOUT_IMAGE; do
   [ -n "${!v:-}" ] || { echo "images.sh: $v is not set in $VERSIONS_FILE" >&2; exit 1; }
 done
-for tag in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$LITELLM_IMAGE" "$MOCK_UPSTREAM_IMAGE"; do
+for tag in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$LITELLM_IMAGE" "$MOCK_UPSTREAM_IMAGE" "$LITELLM_OFFICIAL_LAYOUT_IMAGE"; do
   case "$tag" in
     *:latest|*:) echo "images.sh: refusing tag '$tag': exact versions only (N2)" >&2; exit 1 ;;
     *:*) ;;
@@ -101,6 +105,7 @@ tag_of() {
     redis) echo "$REDIS_IMAGE" ;;
     litellm) echo "$LITELLM_IMAGE" ;;
     mock-upstream) echo "$MOCK_UPSTREAM_IMAGE" ;;
+    litellm-official-layout) echo "$LITELLM_OFFICIAL_LAYOUT_IMAGE" ;;
   esac
 }
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -120,7 +125,7 @@ image_current() {
 image_size() { docker image inspect --format '{{.Size}}' "$1" 2>/dev/null | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
 
 if [ "$LIST" = 1 ]; then
-  for name in $ALL_IMAGES; do
+  for name in $ALL_IMAGES $EXTRA_IMAGES; do
     tag="$(tag_of "$name")"
     if image_exists "$tag"; then echo "$name $tag present $(image_size "$tag")"; else echo "$name $tag missing"; fi
   done
@@ -406,14 +411,16 @@ build_one() {
       local got; got="$(docker run --rm --entrypoint redis-server "$tag" --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')"
       [ "$got" = "$REDIS_VERSION" ] || die "$tag contains redis $got, expected $REDIS_VERSION (versions.env)"
       ;;
-    litellm)
+    litellm|litellm-official-layout)
       wh="$(prepare_wheelhouse)"
-      ctx="$(make_context litellm)"
+      ctx="$(make_context "$name")"
       rm -f "$ctx/README.md"
+      # the same hash-pinned wheels for both: the stand-in differs in layout only
+      cp "$LOCK" "$WHEEL_SHA" "$ctx/"
       # hard links when the cache and the context share a file system, else a copy
       cp -al "$wh" "$ctx/wheelhouse" 2>/dev/null || cp -a "$wh" "$ctx/wheelhouse"
       rm -f "$ctx/wheelhouse/.complete"
-      docker_build litellm "$tag" "$ctx" \
+      docker_build "$name" "$tag" "$ctx" \
         --build-arg "LITELLM_VERSION=$LITELLM_VERSION" --build-arg "LITELLM_UID=$LITELLM_UID"
       ;;
     mock-upstream)
@@ -427,7 +434,7 @@ build_one() {
 
 # base first when anything needs it
 ORDER=""
-for name in $ALL_IMAGES; do
+for name in $ALL_IMAGES $EXTRA_IMAGES; do
   case " $SELECTED " in *" $name "*) ORDER="$ORDER $name" ;; esac
 done
 if [ "${ORDER# base}" = "$ORDER" ] && ! image_exists "$BASE_IMAGE"; then
