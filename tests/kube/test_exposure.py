@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import pytest
 
 from devtools.pulumi_project import Project
 
-from .conftest import Cluster, prod_project
+from .conftest import Cluster, throwaway_prod
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine]
 
@@ -34,14 +33,8 @@ LOAD_BALANCER = {
 
 @pytest.fixture(scope="module")
 def project(cluster: Cluster, tmp_path_factory) -> Iterator[Project]:
-    me = prod_project(cluster, tmp_path_factory.mktemp("expose"), NAMESPACE, ingress=INGRESS)
-    cluster.volume(f"lg-expose-data-{secrets.token_hex(2)}", 50)
-    try:
+    with throwaway_prod(cluster, tmp_path_factory.mktemp("expose"), NAMESPACE, "exposure", ingress=INGRESS) as me:
         yield me
-    finally:
-        print(f"[exposure through the engine] timings (s): {me.timings}")
-        me.remove_everything()
-        cluster.delete_namespace(NAMESPACE)
 
 
 def test_n5_n7_ingress_previewed_and_deployed_with_the_pack(project: Project, cluster: Cluster) -> None:

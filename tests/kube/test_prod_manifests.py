@@ -61,8 +61,13 @@ def prod(cluster: Cluster, tmp_path_factory) -> Iterator[list[render.Manifest]]:
     cluster.delete_namespace(NAMESPACE)
 
 
-def test_every_prod_object_passes_strict_server_side_validation(cluster, tmp_path):
-    found = render.render("prod", {"kubernetes": {"namespace": "litellm-dry-run", "postgresStorageGib": 50}})
+@pytest.mark.parametrize("proxy_image", [None, "ghcr.io/berriai/litellm:v1.106.2-stable"], ids=["ours", "official"])
+def test_every_prod_object_passes_strict_server_side_validation(cluster, tmp_path, proxy_image):
+    """Also with LiteLLM's own image (issue 16 part 3): its two-container pod and ConfigMap."""
+    changes = {"kubernetes": {"namespace": "litellm-dry-run", "postgresStorageGib": 50}}
+    if proxy_image:
+        changes["images"] = {"proxy": proxy_image, "postgres": "litellm-gateway/postgres:15.20", "redis": "litellm-gateway/redis:7.0.15"}
+    found = render.render("prod", changes)
     render.write(found, tmp_path)
     namespace = by_kind(found, "Namespace")
     cluster.kubectl("apply", "-f", str(tmp_path / namespace.file))  # namespaced dry runs need it
