@@ -159,8 +159,14 @@ def _proxy_migrates(containers):
     ]
 
 
+def _health_container_serves_the_proxy_app(containers):
+    """Not a health app because it runs uvicorn: a second proxy, judged as one."""
+    containers[1]["command"] = ["python", "-m", "uvicorn", "litellm.proxy.proxy_server:app", "--port", "4001"]
+
+
 BROKEN = [
     ("H1", _no_health_container),
+    ("P10", _health_container_serves_the_proxy_app),
     ("H1", _health_on_another_port),
     ("H2", _probes_on_the_main_port),
     ("N3", _health_container_privileged),
