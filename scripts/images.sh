@@ -73,9 +73,12 @@ set -a
 set +a
 for v in DEBIAN_SUITE BASE_IMAGE POSTGRES_MAJOR POSTGRES_VERSION POSTGRES_DEB_VERSION POSTGRES_IMAGE \
          REDIS_VERSION REDIS_DEB_VERSION REDIS_IMAGE LITELLM_VERSION LITELLM_IMAGE LITELLM_UID \
-         MOCK_UPSTREAM_VERSION MOCK_UPSTREAM_IMAGE LITELLM_OFFICIAL_LAYOUT_IMAGE; do
+         MOCK_UPSTREAM_VERSION MOCK_UPSTREAM_IMAGE; do
   [ -n "${!v:-}" ] || { echo "images.sh: $v is not set in $VERSIONS_FILE" >&2; exit 1; }
 done
+# The stand-in's tag follows the LiteLLM version; it is not in versions.env, whose hash is part of
+# every other image's build label (a line there would rebuild them all for a test-only image).
+LITELLM_OFFICIAL_LAYOUT_IMAGE="litellm-gateway/litellm-official-layout:$LITELLM_VERSION"
 for tag in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$LITELLM_IMAGE" "$MOCK_UPSTREAM_IMAGE" "$LITELLM_OFFICIAL_LAYOUT_IMAGE"; do
   case "$tag" in
     *:latest|*:) echo "images.sh: refusing tag '$tag': exact versions only (N2)" >&2; exit 1 ;;

@@ -38,7 +38,7 @@ from ops import render
 pytestmark = pytest.mark.docker
 
 VERSIONS = dict(line.split("=", 1) for line in (ROOT / "images/versions.env").read_text().splitlines() if "=" in line and not line.startswith("#"))
-STANDIN = VERSIONS["LITELLM_OFFICIAL_LAYOUT_IMAGE"]
+STANDIN = f"litellm-gateway/litellm-official-layout:{VERSIONS['LITELLM_VERSION']}"  # scripts/images.sh tags it so
 OFFICIAL = "ghcr.io/berriai/litellm:v1.106.2-stable"  # what the stack names; the stand-in runs in its place
 RUN = secrets.token_hex(3)
 NETWORK = f"lg-official-{RUN}"
