@@ -164,8 +164,18 @@ def _health_container_serves_the_proxy_app(containers):
     containers[1]["command"] = ["python", "-m", "uvicorn", "litellm.proxy.proxy_server:app", "--port", "4001"]
 
 
+def _literal_secret_in_the_health_container(containers):
+    containers[1]["env"].append({"name": "LITELLM_MASTER_KEY", "value": "sk-literal-value-in-the-manifest"})
+
+
+def _health_container_unpinned(containers):
+    containers[1]["image"] = "ghcr.io/berriai/litellm:main-latest"
+
+
 BROKEN = [
     ("H1", _no_health_container),
+    ("S4", _literal_secret_in_the_health_container),  # the health role is no way around the rules of every container
+    ("N2", _health_container_unpinned),
     ("P10", _health_container_serves_the_proxy_app),
     ("H1", _health_on_another_port),
     ("H2", _probes_on_the_main_port),
