@@ -12,8 +12,9 @@ Two layouts run the same LiteLLM with the same rendered config, arguments and en
   adds is provided another way: the proxy's command is overridden to run `litellm` directly, the
   health app (images/litellm/lg_health_app.py, the same file our image copies) runs from the same
   image as a second container sharing the pod's network (its readiness still connects to
-  127.0.0.1:4000), and the migration step runs LiteLLM's own migration (or, in check-only mode,
-  images/litellm/wait_for_db.py). The two files reach the containers read-only from a ConfigMap.
+  127.0.0.1:4000), the migration step runs LiteLLM's own migration (or, in check-only mode,
+  images/litellm/wait_for_db.py), and the proxy's processes load lg_recycle (P3/P8) through a
+  sitecustomize on PYTHONPATH. These files reach the containers read-only from a ConfigMap.
   Only Kubernetes can do that; on Docker the settings refuse the combination
   (`StackSettings.cross_problems`), because secrets reach containers there as files only our
   entry point reads.
@@ -32,7 +33,14 @@ OFFICIAL_PROXY_REPOSITORIES: Final = ("berriai/litellm", "berriai/litellm-databa
 
 #: The project's files an official image runs, from the folder our image copies them from.
 SUPPORT_SOURCE: Final = Path(__file__).resolve().parents[1] / "images" / "litellm"
-SUPPORT_FILES: Final = ("lg_health_app.py", "wait_for_db.py")
+SUPPORT_FILES: Final = ("lg_health_app.py", "wait_for_db.py", "lg_recycle.py")
+#: P3/P8: our image loads lg_recycle into every process of its venv with a .pth file; the
+#: official image's system Python has no site folder of ours, so the proxy container puts
+#: SUPPORT_DIR on PYTHONPATH and Python's site module imports this sitecustomize at every start
+#: (uvicorn's spawned workers too). lg_recycle changes nothing unless uvicorn is the 0.54.0 it
+#: mirrors. An image's own sitecustomize module is shadowed by it.
+SITECUSTOMIZE: Final = "sitecustomize.py"
+SITECUSTOMIZE_TEXT: Final = "# litellm-gateway (components/proxy_layout.py): P3/P8 worker recycling, as in our image\nimport lg_recycle  # noqa: F401\n"
 #: Where they are mounted read-only (the same path as in our image, so lg_health_app.py's
 #: documentation holds in both).
 SUPPORT_DIR: Final = "/opt/litellm-gateway"
@@ -66,6 +74,7 @@ class ProxyLayout:
 
     name: Layout
     proxy_command: tuple[str, ...] = ()
+    proxy_env: dict[str, str] = field(default_factory=dict)  # the proxy container only
     health_command: tuple[str, ...] = ()  # a container of its own beside the proxy; () = the image runs it
     migrate_command: tuple[str, ...] = ("litellm-migrate",)
     migrate_env: dict[str, str] = field(default_factory=dict)
@@ -76,7 +85,7 @@ class ProxyLayout:
 
 
 def support_files() -> dict[str, str]:
-    return {name: (SUPPORT_SOURCE / name).read_text() for name in SUPPORT_FILES}
+    return {**{name: (SUPPORT_SOURCE / name).read_text() for name in SUPPORT_FILES}, SITECUSTOMIZE: SITECUSTOMIZE_TEXT}
 
 
 def proxy_layout(ref: str, *, check_only: bool) -> ProxyLayout:
@@ -91,6 +100,9 @@ def proxy_layout(ref: str, *, check_only: bool) -> ProxyLayout:
         "official",
         # what our image's run-main.sh runs; the rendered args follow (a later --port wins)
         proxy_command=("litellm", "--host", "0.0.0.0", "--port", str(h.PROXY_PORT)),
+        # No `nice` as our run-main.sh has: that orders processes of one container, and here the
+        # health app has a container (a CPU allowance) of its own.
+        proxy_env={"PYTHONPATH": SUPPORT_DIR},
         health_command=(
             "python", "-m", "uvicorn", "--app-dir", SUPPORT_DIR, "lg_health_app:app",
             "--host", "0.0.0.0", "--port", str(h.HEALTH_PORT), "--no-access-log", "--log-level", "warning",

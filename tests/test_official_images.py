@@ -12,7 +12,7 @@ from test_components import DEPLOYMENT, one, pod_spec, stack_config
 from test_policy_harness import assert_rejected_by, breaker_ids
 
 from components import hardening as h
-from components.proxy_layout import HEALTH_APP_MEMORY_MIB, SUPPORT_DIR, SUPPORT_FILES, SUPPORT_SOURCE
+from components.proxy_layout import HEALTH_APP_MEMORY_MIB, SITECUSTOMIZE_TEXT, SUPPORT_DIR, SUPPORT_FILES, SUPPORT_SOURCE
 from devtools.mock_engine import Registration, run_program
 from ops.pr_check import policy_config as config
 from ops.pr_check import policy_resources as resources
@@ -65,12 +65,23 @@ def test_h2_h3_probes_stay_on_the_health_port_and_the_drain_hook_uses_the_images
 
 def test_h1_the_health_app_and_wait_for_db_come_read_only_from_a_configmap_of_the_images_files(official):
     (support,) = [r for r in official if r.type == CONFIGMAP and "support" in r.name]
-    assert support.inputs["data"] == {name: (SUPPORT_SOURCE / name).read_text() for name in SUPPORT_FILES}
+    assert support.inputs["data"] == {
+        **{name: (SUPPORT_SOURCE / name).read_text() for name in SUPPORT_FILES},
+        "sitecustomize.py": SITECUSTOMIZE_TEXT,
+    }
     for reg in (one(official, DEPLOYMENT, "proxy-deployment"), one(official, JOB, "migrate")):
         volumes = {v["name"]: v for v in pod_spec(reg)["volumes"]}
         assert volumes["support"]["configMap"]["name"] == support.outputs["metadata"]["name"]
-    mounts = [m for c in pod_spec(one(official, DEPLOYMENT, "proxy-deployment"))["containers"] for m in c.get("volumeMounts", []) if m["name"] == "support"]
-    assert mounts == [{"name": "support", "mountPath": SUPPORT_DIR, "readOnly": True}]  # the health app's only
+    for c in pod_spec(one(official, DEPLOYMENT, "proxy-deployment"))["containers"]:
+        assert {"name": "support", "mountPath": SUPPORT_DIR, "readOnly": True} in c["volumeMounts"], c["name"]
+
+
+def test_p3_p8_the_proxy_loads_lg_recycle_as_our_image_does(official):
+    """Our image loads it through a .pth file in its venv; here a sitecustomize on PYTHONPATH
+    (uvicorn's spawned workers inherit the environment)."""
+    pod = containers(one(official, DEPLOYMENT, "proxy-deployment"))
+    assert env_of(pod["litellm"])["PYTHONPATH"] == SUPPORT_DIR and "PYTHONPATH" not in env_of(pod["health"])
+    assert "import lg_recycle" in SITECUSTOMIZE_TEXT
 
 
 def test_s4_secrets_still_only_from_secret_objects_and_the_health_app_gets_none(official):

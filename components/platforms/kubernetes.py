@@ -409,7 +409,7 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
                             "image": spec.image,
                             **({"command": list(layout.proxy_command)} if layout.proxy_command else {}),
                             "args": spec.args,
-                            "env": _plain_env({**spec.env, **layout.extra_env})
+                            "env": _plain_env({**spec.env, **layout.extra_env, **layout.proxy_env})
                             + _secret_env(secret.metadata.name, sorted(spec.secret_env))
                             + store_env(list(stores)),
                             "ports": [
@@ -427,6 +427,7 @@ def proxy(spec: ProxySpec, ns: pulumi.Input[str], parent: pulumi.Resource, sched
                             "volume_mounts": [
                                 {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
                                 {"name": "metrics", "mount_path": PROMETHEUS_MULTIPROC_DIR},
+                                *support.mounts.get("volume_mounts", []),
                             ],
                         },
                         *_health_app(spec.image, layout, support),

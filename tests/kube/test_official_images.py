@@ -48,7 +48,7 @@ def test_h1_d5_preview_and_up_with_the_pack_then_the_pod_runs_proxy_and_health_a
     assert proxy["command"][0] == "litellm" and health["command"][:3] == ["python", "-m", "uvicorn"]
     assert proxy["readinessProbe"]["httpGet"]["port"] == 4001
     (support,) = [c for c in cluster.get(NAMESPACE, "configmaps") if c["metadata"]["name"].startswith("lg-prod-proxy-support")]
-    assert sorted(support["data"]) == sorted(SUPPORT_FILES)
+    assert sorted(support["data"]) == sorted([*SUPPORT_FILES, "sitecustomize.py"])
     volume = next(v for v in pod["volumes"] if v["name"] == "support")
     assert volume["configMap"]["name"] == support["metadata"]["name"]
     assert health["volumeMounts"] == [{"name": "support", "mountPath": SUPPORT_DIR, "readOnly": True}]
