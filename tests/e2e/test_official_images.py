@@ -13,7 +13,8 @@ images on a network this test creates; everything is removed by name at the end.
 
 What it shows: /health/readiness on 4001 is 503 while nothing listens on 4000 and 200 once the
 proxy does (H1, H2); a chat completion through 4000 reaches the mock upstream, and the proxy's
-Python runs lg_recycle (P3/P8) as our image's does; the migration
+Python runs lg_recycle (P3/P8) as our image's does, and the rendered preStop hook drains it (P9);
+the migration
 Job's command exits 0 against our Postgres and 1 with a wrong password (D5).
 """
 
@@ -233,6 +234,10 @@ def test_h1_h2_readiness_waits_for_the_proxy_then_a_completion_reaches_the_mock_
     # P3/P8: lg_recycle is active in the proxy's Python, as our image's build checks for its venv
     active = docker("exec", proxy_name, "python", "-c", "from uvicorn.server import Server; print(Server.on_tick.__name__)")
     assert active.strip() == "on_tick_one_at_a_time", active
+    # P9: the rendered preStop hook (the image's `python`, the token from the env) drains the proxy
+    hook = proxy["lifecycle"]["preStop"]["exec"]["command"]
+    assert hook[0] == "python"
+    docker("exec", proxy_name, *hook)
     inspected = json.loads(docker("inspect", proxy_name))[0]
     assert inspected["Config"]["Entrypoint"] == ["litellm"] and inspected["Config"]["User"] == "10001:10001"
     assert "/opt/litellm-gateway" not in json.dumps(inspected["Config"]["Cmd"])  # the proxy needs none of our files
