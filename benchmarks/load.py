@@ -75,8 +75,12 @@ BASELINE_POOL = 50
 READY_TIMEOUT_S = 300
 DOCKER_TIMEOUT_S = 120
 OVER_S = 2.0  # "no request over 2 s at saturation"
-RECYCLE_EVERY, RECYCLE_JITTER = 300, 50  # the recycling run: a worker recycles every ~4 s at saturation
-ADMISSION_TARGET_S = 1.0  # F6 stack setting of the benchmark's proxies (issue 17: admitted p99 ≤ 1 s)
+RECYCLE_EVERY, RECYCLE_JITTER = 100, 20  # the recycling run: a worker is due every few seconds at saturation
+#: F6 stack setting of the benchmark's proxies. Issue 17's goal is an admitted p99 <= 1 s; the
+#: cap's formula assumes what the program gives a worker, a vCPU of its own (P5), while here wrk,
+#: the mock and Redis share the 2 cores with the proxy and a worker gets about half a core
+#: (~40 requests a second, not 80), so 0.5 s here is the 1 s the formula means.
+ADMISSION_TARGET_S = 0.5  # F6 stack setting of the benchmark's proxies (issue 17: admitted p99 ≤ 1 s)
 
 VARIANTS = ("bare", "baseline", "hardened", "gunicorn")
 
@@ -990,13 +994,13 @@ def wait_for_quiet(max_wait: float) -> float:
 
 def plan_of(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "smoke", False):  # debugging the benchmark itself: seconds, not figures
-        return {"rounds": 1, "saturation_s": 3, "moderate_s": 3, "overload_s": 3, "overload": [("hardened", 128)],
+        return {"rounds": 1, "saturation_s": 3, "moderate_s": 3, "overload_s": 3, "overload": [("hardened", 128)], "recycling_s": 3,
                 "overhead_n": 5, "warmup_s": 2, "mock_s": 2}  # fmt: skip
     if args.quick:
         return {"rounds": args.rounds or 1, "saturation_s": args.seconds or 10, "moderate_s": 8, "overload_s": 10,
-                "overload": [("hardened", 128), ("hardened", 256), ("recycling", 64)], "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
+                "overload": [("hardened", 128), ("hardened", 256)], "recycling_s": 30, "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
     return {"rounds": args.rounds or 4, "saturation_s": args.seconds or 20, "moderate_s": 15, "overload_s": 20,
-            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256), ("recycling", 64)],
+            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256)], "recycling_s": 60,
             "overhead_n": 40, "warmup_s": 8, "mock_s": 5}  # fmt: skip
 
 
@@ -1098,6 +1102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for key, c in cfg["overload"]:
             res = measure(bench, proxies[key], c, cfg["overload_s"], f"overload-c{c}", health=True)
             data["runs"].append(res)
+        data["runs"].append(measure(bench, proxies["recycling"], 64, cfg["recycling_s"], "recycling-c64", health=True))
         time.sleep(2)
         data["memory_final"] = memory_mib(bench.containers())
         data["processes"] = {p.key: processes_memory(p) for p in proxies.values()}

@@ -211,12 +211,13 @@ def markdown(data: dict[str, Any], fig: dict[str, Any]) -> str:
         ["workers: PSS each (MB)", *(", ".join(f"{x * MB_PER_MIB:.0f}" for x in fig[v]["worker_pss"]) or "see below" for v in VARIANTS)],
     ]  # fmt: skip
 
-    recycling = [r for r in fig["overload"] if r["variant"] == "recycling"]
+    recycling = [r for r in data["runs"] if r["tag"].startswith("recycling")]
     if recycling:
         r = recycling[0]
-        errors = {k: n for k, n in r.get("wrk_errors", {}).items() if n}
+        errors = {k: n for k, n in r.get("wrk_errors", {}).items() if n and k != "status"}
         recycling_text = (
-            f"{px['recycling']['title']}, {r['connections']} connections for {_f(r['duration_s'], 0)} s: "
+            f"{px['recycling']['title']}, {r['connections']} connections for {_f(r['duration_s'], 0)} s (admission cap "
+            f"{px['recycling']['max_in_flight']} per worker, so while one worker is away the other refuses what exceeds it): "
             f"{r.get('processes_replaced', 0)} LiteLLM processes replaced; {r['responses']} answers "
             f"({', '.join(f'{k}: {n}' for k, n in sorted(r['by_status'].items()))}); 200s p50 / p99 "
             f"{_ms(r['p50'])} / {_ms(r['p99'])} ms, {r['over_2s']} over 2 s; connections dropped or reset "
