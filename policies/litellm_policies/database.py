@@ -458,9 +458,9 @@ def _d6_k8s(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[
                     )
                 )
             continue
-        kind = next((k for k in v if k != "name"), "unknown")
+        kind = next((k for k in v if k != "name"), "emptyDir")  # Kubernetes' default when no source is given
         out.append(
-            violation("D6", pg.label, f"the data directory on a '{kind}' volume (lost with the pod)", "a persistent volume", fix, urn=res.urn)
+            violation("D6", pg.label, f"the data directory on volume {name!r} of kind {kind!r} (lost with the pod)", "a persistent volume", fix, urn=res.urn)
         )
     return out
 
@@ -493,7 +493,8 @@ def _d6_docker(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> li
         if kind == "bind":
             continue
         if kind in ("anonymous", "tmpfs"):
-            out.append(violation("D6", pg.label, f"an {kind} volume at {data_dir}", "a persistent named volume", fix, urn=res.urn))
+            article = "an" if kind == "anonymous" else "a"
+            out.append(violation("D6", pg.label, f"{article} {kind} volume at {data_dir}", "a persistent named volume", fix, urn=res.urn))
             continue
         vol_res = [r for r in stack.of_type(DOCKER_VOLUME) if get(r.props, "name") == name and not is_unknown(name)]
         if not vol_res:
@@ -528,42 +529,68 @@ INTERNAL_LB_ANNOTATIONS = (
 )
 
 
-def _lb_is_internal(svc: Resource) -> bool:
+def _lb_is_internal(svc: Resource) -> Any:
+    """True when an annotation makes the load balancer internal; UNKNOWN when the
+    annotations (or one that may say so) are not known yet."""
     ann = get(svc.props, "metadata.annotations")
+    if is_unknown(ann):
+        return UNKNOWN
     if not isinstance(ann, dict):
         return False
+    maybe = False
     for k in INTERNAL_LB_ANNOTATIONS:
         v = ann.get(k)
-        if isinstance(v, str) and v.lower() in ("true", "internal", "internal-facing"):
+        if is_unknown(v):
+            maybe = True
+        elif isinstance(v, str) and v.lower() in ("true", "internal", "internal-facing"):
             return True
-    return False
+    return UNKNOWN if maybe else False
 
 
-def public_exposure(stack: Stack, c: Container) -> list[str]:
-    """How a proxy is reachable from outside the cluster/host (empty: private)."""
+LOCAL_ADDRESSES = ("127.0.0.1", "::1", "localhost")
+
+
+def public_exposure(stack: Stack, c: Container) -> tuple[list[str], list[str]]:
+    """How a proxy is reachable from outside the cluster/host (empty: private), and what
+    cannot be told yet (an unknown port address, Service type, selector or annotations)."""
     from .detect import pod_labels, selector_matches
 
-    found = []
+    found: list[str] = []
+    unknown: list[str] = []
     if c.platform == "docker":
         ports = as_list(get(c.res.props, "ports"))
-        for p in ports if isinstance(ports, list) else []:
-            if isinstance(p, dict):
-                ip = "0.0.0.0" if p.get("ip") in (None, "") else p.get("ip")
-                if isinstance(ip, str) and ip not in ("127.0.0.1", "::1", "localhost"):
-                    found.append(f"port {fmt(p.get('internal'))} published on {ip}")
-        return found
+        if is_unknown(ports):
+            return found, [f"the published ports of {c.res.label}"]
+        for p in ports:
+            if not isinstance(p, dict):
+                continue
+            ip = "0.0.0.0" if p.get("ip") in (None, "") else p.get("ip")
+            if is_unknown(ip):
+                unknown.append(f"the host address of port {fmt(p.get('internal'))}")
+            elif isinstance(ip, str) and ip not in LOCAL_ADDRESSES:
+                found.append(f"port {fmt(p.get('internal'))} published on {ip}")
+        return found, unknown
     labels = pod_labels(c.res)
     for svc in stack.k8s("Service"):
         t = get(svc.props, "spec.type", "ClusterIP")
-        if t not in ("LoadBalancer", "NodePort"):
+        if not is_unknown(t) and t not in ("LoadBalancer", "NodePort"):
             continue
-        if selector_matches(get(svc.props, "spec.selector"), labels) is True:
-            if t == "LoadBalancer" and _lb_is_internal(svc):
-                continue
-            found.append(f"{svc.label} type {t}")
+        match = selector_matches(get(svc.props, "spec.selector"), labels)
+        if match is False:
+            continue
+        if is_unknown(t) or is_unknown(match):
+            unknown.append(f"the {'type' if is_unknown(t) else 'selector'} of {svc.label}")
+            continue
+        internal = _lb_is_internal(svc) if t == "LoadBalancer" else False
+        if internal is True:
+            continue
+        if is_unknown(internal):
+            unknown.append(f"the annotations of {svc.label} (an internal load balancer?)")
+            continue
+        found.append(f"{svc.label} type {t}")
     if stack.k8s("Ingress"):
         found.append("an Ingress in the stack")
-    return found
+    return found, unknown
 
 
 @stack_policy(
@@ -577,26 +604,37 @@ def public_exposure(stack: Stack, c: Container) -> list[str]:
 )
 def d7_db_unavailable(stack: Stack) -> list[Finding]:
     out: list[Finding] = []
+    setting_path = "general_settings.allow_requests_on_db_unavailable"
     for c in stack.proxies:
+        exposed, unknown = public_exposure(stack, c)
+        if not exposed and not unknown:
+            continue  # private: the setting is the operator's choice
         cfgs = stack.configs_for(c)
-        if not isinstance(cfgs, list):
+        if is_unknown(cfgs):
+            out.append(deferred("D7", c.label, f"the proxy's config ({setting_path})", urn=c.res.urn))
             continue
         for cfg in cfgs:
+            if is_unknown(cfg.data):
+                out.append(deferred("D7", cfg.where, f"the LiteLLM config content ({setting_path})", urn=cfg.res.urn))
+                continue
             if not isinstance(cfg.data, dict):
                 continue
-            v = setting(cfg.data, "general_settings.allow_requests_on_db_unavailable")
-            if is_true(v) is not True:
+            allowed = is_true(setting(cfg.data, setting_path))
+            if is_unknown(allowed):
+                out.append(deferred("D7", cfg.where, setting_path, urn=cfg.res.urn))
+            elif allowed is not True:
                 continue
-            exposed = public_exposure(stack, c)
-            if exposed:
+            elif exposed:
                 out.append(
                     violation(
                         "D7",
                         cfg.where,
                         "allow_requests_on_db_unavailable: true while the proxy is public (" + "; ".join(exposed) + ")",
                         "false, or a private deployment",
-                        "set general_settings.allow_requests_on_db_unavailable: false or make the proxy private",
+                        f"set {setting_path}: false or make the proxy private",
                         urn=cfg.res.urn,
                     )
                 )
+            else:
+                out.append(deferred("D7", cfg.where, "whether the proxy is public: " + "; ".join(unknown), urn=cfg.res.urn))
     return out

@@ -555,6 +555,12 @@ def findings(violations, rule_id) -> list[str]:
     return [v.message for v in violations if v.rule_id == rule_id]
 
 
+def reported(violations, rule_id) -> list[tuple[str, str | None]]:
+    """Every finding of a rule, deferred ones included, as (message, urn): the whole text an
+    operator reads and the resource it is filed against, so a test can pin both."""
+    return [(v.message, v.urn) for v in violations if v.rule_id == rule_id]
+
+
 def container(res: Resource, idx: int = 0) -> dict:
     return res.props["spec"]["template"]["spec"]["containers"][idx]
 
