@@ -20,7 +20,7 @@ from .detect import (
     pod_spec,
     selector_matches,
 )
-from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
+from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, Setting, resource_policy, stack_policy
 from .values import as_list, get, to_number
 from .workloads import min_instances
@@ -129,7 +129,11 @@ def _compromised(res: Resource, stack: Stack, pattern: re.Pattern | None, digest
             out.append(violation("N2", where, f"LiteLLM {v} (image tag {img.tag!r}), a compromised release", "a LiteLLM release not on compromisedVersions", fix, urn=res.urn))
     if res.type == "docker:index/image:Image":
         args = get(res.props, "build.args")
+        if is_unknown(args):
+            out.append(deferred("N2", res.label, "build.args (a LiteLLM version?)", urn=res.urn))
         for k, v in args.items() if isinstance(args, dict) else []:
+            if is_unknown(v) and "litellm" in k.lower():
+                out.append(deferred("N2", res.label, f"build arg {k}", urn=res.urn))
             ver = _compromised_in(v, pattern) if "litellm" in k.lower() or "litellm" in str(v).lower() else None
             if ver:
                 out.append(violation("N2", res.label, f"build arg {k} = LiteLLM {ver}, a compromised release", "a safe LiteLLM version", f"change build arg {k}", urn=res.urn))
@@ -169,7 +173,9 @@ def _k8s_sc(c: Container) -> list[Finding]:
     elif priv is True:
         out.append(violation("N3", c.label, "privileged true", "privileged false", "remove securityContext.privileged"))
     ape = sc.get("allowPrivilegeEscalation") if isinstance(sc, dict) else None
-    if ape is not False and not is_unknown(ape):
+    if is_unknown(ape):
+        out.append(deferred("N3", c.label, "allowPrivilegeEscalation"))
+    elif ape is not False:
         out.append(violation("N3", c.label, f"allowPrivilegeEscalation {fmt(ape)}", "false", "set securityContext.allowPrivilegeEscalation: false"))
     drops = get(sc, "capabilities.drop") if isinstance(sc, dict) else None
     if is_unknown(drops) or (
@@ -228,6 +234,17 @@ def _np_selects(np: Resource, res: Resource) -> Any:
     return selector_matches(get(np.props, "spec.podSelector"), pod_labels(res))
 
 
+def _only_namespace(ns_sel: Any, namespace: Any) -> bool:
+    """A peer's namespaceSelector that selects the data store's own namespace and no other
+    (by the label Kubernetes sets on every namespace)."""
+    return (
+        isinstance(ns_sel, dict)
+        and isinstance(namespace, str)
+        and ns_sel.get("matchLabels") == {"kubernetes.io/metadata.name": namespace}
+        and not ns_sel.get("matchExpressions")
+    )
+
+
 def _peer_problems(stack: Stack, peer: Any, store: Resource) -> Any:
     """Why a NetworkPolicy ingress peer admits more than LiteLLM pods (None: fine)."""
     if is_unknown(peer):
@@ -239,6 +256,11 @@ def _peer_problems(stack: Stack, peer: Any, store: Resource) -> Any:
     ps = peer.get("podSelector")
     if ps is None:
         return "a namespaceSelector admitting whole namespaces"
+    ns_sel = peer.get("namespaceSelector")
+    if is_unknown(ns_sel) or has_unknown(ns_sel):
+        return UNKNOWN
+    if ns_sel is not None and not _only_namespace(ns_sel, k8s_namespace(store)):
+        return "a namespaceSelector admitting the podSelector's pods of other namespaces"
     if is_unknown(ps) or (isinstance(ps, dict) and any(is_unknown(v) for v in ps.values())):
         return UNKNOWN
     if not isinstance(ps, dict):
@@ -331,8 +353,11 @@ def n1_datastores_private(stack: Stack) -> list[Finding]:
             out.append(deferred("N1", c.label, "hostNetwork / ports", urn=urn))
             cports = []
         for port in cports:
-            if isinstance(port, dict) and port.get("hostPort") and not is_unknown(port.get("hostPort")):
-                out.append(violation("N1", c.label, f"hostPort {fmt(port.get('hostPort'))}", "no hostPort", "remove hostPort", urn=urn))
+            host_port = port.get("hostPort") if isinstance(port, dict) else None
+            if is_unknown(port) or is_unknown(host_port):
+                out.append(deferred("N1", c.label, "a container port's hostPort", urn=urn))
+            elif host_port:
+                out.append(violation("N1", c.label, f"hostPort {fmt(host_port)}", "no hostPort", "remove hostPort", urn=urn))
         labels = pod_labels(res)
         for svc in stack.k8s("Service"):
             sel = get(svc.props, "spec.selector")
@@ -360,6 +385,7 @@ def n1_datastores_private(stack: Stack) -> list[Finding]:
                 types = get(np.props, "spec.policyTypes")
                 if is_unknown(types) or (isinstance(types, list) and any(is_unknown(t) for t in types) and "Ingress" not in types):
                     maybe.append(np)
+                    out.append(deferred("N1", np.label, "spec.policyTypes", urn=np.urn))
                     continue
                 if isinstance(types, list) and "Ingress" not in types:
                     continue
