@@ -1,7 +1,8 @@
 """P1-P10: the proxy process."""
 
 import pytest
-from .policy_fixtures import container, findings, k8s_stack, messages, pod, run, set_arg, set_env, set_envs, update_config
+from .policy_fixtures import (T_CM, R, container, findings, k8s_stack, messages, pod, reported, run, second_proxy_container, set_arg, set_env,
+                              set_envs, update_config)
 
 from litellm_policies import UNKNOWN
 
@@ -260,3 +261,147 @@ def test_p10_config_dir_mount_and_config_file_path_env(k8s):
     # the D1 check of the proxy's own config runs on the ConfigMap it mounts
     update_config(k8s["config"], lambda d: d["general_settings"].update(database_connection_pool_limit=99))
     assert messages(run(k8s), "D1")
+
+
+# ------------------------------------------------------- P1/P2: whole messages, deferrals, every container
+
+PROXY = "Deployment 'litellm-proxy' container 'proxy'"
+DEFER = "deferred: value unknown until apply"
+
+
+def _p1(workers, cpu, want):
+    return (
+        f"found {workers} workers with a CPU limit of {cpu} cores; required --num_workers {want} (= the CPU limit in whole cores)."
+        f" Fix: set --num_workers {want}, or change the CPU limit to {workers}"
+    )
+
+
+@pytest.mark.parametrize(("cpu", "workers", "expected"), [("2500m", "4", _p1(4, 2.5, 2)), ("500m", "2", _p1(2, 0.5, 1)), ("500m", "1", None)])
+def test_p1_messages_in_full(k8s, cpu, workers, expected):
+    c = container(k8s["proxy"])
+    c["resources"]["limits"]["cpu"] = cpu
+    c["args"] = set_arg(c["args"], "--num_workers", workers)
+    assert reported(run(k8s), "P1") == ([(f"[P1] {PROXY}: {expected}", k8s["proxy"].urn)] if expected else [])
+
+
+def test_p1_unknown_limit_defers_and_a_container_without_one_does_not_hide_the_next(k8s):
+    c = container(k8s["proxy"])
+    c["resources"]["limits"]["cpu"] = UNKNOWN
+    assert reported(run(k8s), "P1") == [(f"[P1] {DEFER}: --num_workers / the CPU limit of {PROXY} (policy litellm-p1-workers-match-cpu)", k8s["proxy"].urn)]
+    second_proxy_container(k8s["proxy"])["resources"]["limits"]["cpu"] = "2"  # 4 workers
+    c["resources"]["limits"].pop("cpu")  # no limit: P5's, not P1's
+    assert reported(run(k8s), "P1") == [(f"[P1] Deployment 'litellm-proxy' container 'proxy-b': {_p1(4, 2, 2)}", k8s["proxy"].urn)]
+
+
+def test_p1_p2_workers_from_a_config_map_of_the_stack(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(set_arg(c["args"], "--num_workers", remove=True), "--run_gunicorn", remove=True)
+    k8s["env_cm"] = R(T_CM, "proxy-env", {"metadata": {"name": "proxy-env", "namespace": "litellm"}, "data": {"NUM_WORKERS": "3"}})
+    c["env"].append({"name": "NUM_WORKERS", "valueFrom": {"configMapKeyRef": {"name": "proxy-env", "key": "NUM_WORKERS"}}})
+    vs = run(k8s)
+    assert reported(vs, "P1") == [(f"[P1] {PROXY}: {_p1(3, 4, 4)}", k8s["proxy"].urn)]
+    assert not findings(vs, "P2")  # 3 uvicorn workers under LiteLLM's supervisor
+
+
+P2_ONE_WORKER = (
+    "found one uvicorn worker without --run_gunicorn; required --run_gunicorn or --num_workers >= 2."
+    " Fix: add --run_gunicorn or raise --num_workers"
+)
+
+
+def _one_worker(k8s, extra=()):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(set_arg(c["args"], "--num_workers", "1"), "--run_gunicorn", remove=True) + list(extra)
+    c["resources"]["limits"]["cpu"] = "1"
+    return c
+
+
+def test_p2_every_proxy_container_with_one_worker_is_named(k8s):
+    _one_worker(k8s)
+    second_proxy_container(k8s["proxy"])
+    assert reported(run(k8s), "P2") == [
+        (f"[P2] Deployment 'litellm-proxy' container '{name}': {P2_ONE_WORKER}", k8s["proxy"].urn) for name in ("proxy", "proxy-b")
+    ]
+
+
+@pytest.mark.parametrize("edit", [lambda c: c.update(args=set_arg(c["args"], "--num_workers", UNKNOWN)), lambda c: c["args"].append(UNKNOWN)])
+def test_p2_unknown_args_defer(k8s, edit):
+    edit(_one_worker(k8s))
+    assert reported(run(k8s), "P2") == [
+        (f"[P2] {DEFER}: --run_gunicorn / --num_workers (args unknown) of {PROXY} (policy litellm-p2-process-manager)", k8s["proxy"].urn)
+    ]
+    container(k8s["proxy"])["args"].append("--run_gunicorn")  # gunicorn: the workers' count does not matter
+    assert not findings(run(k8s), "P2")
+
+
+P3_FIX = "required recycling after 10000 requests. Fix: pass --max_requests_before_restart 10000 and set MAX_REQUESTS_BEFORE_RESTART=10000"
+
+
+@pytest.mark.parametrize(
+    ("arg", "env", "expected"),
+    [
+        ("500", "10000", f"found --max_requests_before_restart '500'; {P3_FIX}"),
+        (None, "500", f"found MAX_REQUESTS_BEFORE_RESTART '500'; {P3_FIX}"),
+        (None, None, f"found no worker recycling; {P3_FIX}"),
+        ("10000", "500", "found MAX_REQUESTS_BEFORE_RESTART '500' disagreeing with the arg; required 10000 in both. Fix: set MAX_REQUESTS_BEFORE_RESTART=10000"),
+        (UNKNOWN, "10000", "deferred"),
+        (None, UNKNOWN, "deferred"),
+        (None, "10000", None),
+    ],
+)
+def test_p3_messages_in_full(k8s, arg, env, expected):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--max_requests_before_restart", arg, remove=arg is None)
+    set_env(c, "MAX_REQUESTS_BEFORE_RESTART", env, remove=env is None)
+    if expected == "deferred":
+        message = f"[P3] {DEFER}: --max_requests_before_restart / MAX_REQUESTS_BEFORE_RESTART of {PROXY} (policy litellm-p3-worker-recycling)"
+    else:
+        message = expected and f"[P3] {PROXY}: {expected}"
+    assert reported(run(k8s), "P3") == ([(message, k8s["proxy"].urn)] if message else [])
+
+
+def test_p3_every_container_and_the_env_from_a_config_map_of_the_stack(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--max_requests_before_restart", remove=True)
+    set_env(c, "MAX_REQUESTS_BEFORE_RESTART", value_from={"configMapKeyRef": {"name": "proxy-env", "key": "M"}})
+    k8s["env_cm"] = R(T_CM, "proxy-env", {"metadata": {"name": "proxy-env", "namespace": "litellm"}, "data": {"M": "500"}})
+    second_proxy_container(k8s["proxy"])
+    assert reported(run(k8s), "P3") == [
+        (f"[P3] Deployment 'litellm-proxy' container '{name}': found MAX_REQUESTS_BEFORE_RESTART '500'; {P3_FIX}", k8s["proxy"].urn)
+        for name in ("proxy", "proxy-b")
+    ]
+
+
+P9_HOOK = "required a preStop hook calling /health/drain. Fix: add lifecycle.preStop that calls /health/drain with the X-Drain-Token header"
+
+
+def _p9_deferred(what):
+    return f"[P9] {DEFER}: {what} of {PROXY} (policy litellm-p9-drain-hook)"
+
+
+@pytest.mark.parametrize(
+    ("pre_stop", "expected"),
+    [
+        (None, f"[P9] {PROXY}: found no preStop hook; {P9_HOOK}"),
+        ({"httpGet": {"path": "/x", "port": 4000}}, f"[P9] {PROXY}: found preStop httpGet '/x'; {P9_HOOK}"),
+        ({"exec": {"command": ["sleep", "5"]}}, f"[P9] {PROXY}: found preStop exec; {P9_HOOK}"),
+        ({"sleep": {"seconds": 5}}, f"[P9] {PROXY}: found preStop sleep; {P9_HOOK}"),
+        ({}, f"[P9] {PROXY}: found preStop without /health/drain; {P9_HOOK}"),
+        (UNKNOWN, _p9_deferred("lifecycle.preStop")),
+        ({"httpGet": UNKNOWN}, _p9_deferred("lifecycle.preStop")),
+        ({"exec": {"command": UNKNOWN}}, _p9_deferred("lifecycle.preStop")),
+        ({"httpGet": {"path": UNKNOWN, "port": 4000}}, _p9_deferred("preStop httpGet an unknown value")),
+        ({"exec": {"command": ["sh", "-c", UNKNOWN]}}, _p9_deferred("preStop exec")),
+        ({"httpGet": {"path": "/health/drain", "port": 4000}}, None),
+        ({"exec": {"command": ["curl", "http://127.0.0.1:4000/health/drain"]}}, None),  # the URL in any argument
+        ({"exec": {"command": [UNKNOWN, "http://127.0.0.1:4000/health/drain"]}}, None),
+    ],
+)
+def test_p9_drain_hook_shapes(k8s, pre_stop, expected):
+    lifecycle = container(k8s["proxy"])["lifecycle"]
+    if pre_stop is None:
+        lifecycle.pop("preStop")
+    else:
+        lifecycle["preStop"] = pre_stop
+    found = [(m, urn) for m, urn in reported(run(k8s), "P9") if "preStop" in m]
+    assert found == ([(expected, k8s["proxy"].urn)] if expected else [])
