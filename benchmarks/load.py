@@ -76,13 +76,17 @@ READY_TIMEOUT_S = 300
 DOCKER_TIMEOUT_S = 120
 OVER_S = 2.0  # "no request over 2 s at saturation"
 RECYCLE_EVERY, RECYCLE_JITTER = 100, 20  # the recycling run: a worker is due every few seconds at saturation
-#: F6 stack setting of the benchmark's proxies. Issue 17's goal is an admitted p99 <= 1 s; the
-#: cap's formula assumes what the program gives a worker, a vCPU of its own (P5), while here wrk,
-#: the mock and Redis share the 2 cores with the proxy and a worker gets about half a core
-#: (~40 requests a second, not 80), so 0.5 s here is the 1 s the formula means.
-ADMISSION_TARGET_S = 0.5  # F6 stack setting of the benchmark's proxies (issue 17: admitted p99 ≤ 1 s)
+#: F6 stack setting of the benchmark's proxies: issue 17's goal, an admitted p99 <= 1 s (cap 40 per
+#: worker, 80 for 2: nothing is refused at 64 connections, so saturation compares like with like).
+ADMISSION_TARGET_S = 1.0
+#: The cap's formula assumes what the program gives a worker, a vCPU of its own (P5); here wrk, the
+#: mock and Redis share the 2 cores with the proxy, a worker gets about half a core (~40 requests
+#: a second, not 80), and the 1 s the formula means is asked for as 0.5 s: the `f6-tuned` proxy,
+#: measured in the overload runs beside the hardened one.
+SHARED_CORE_TARGET_S = 0.5  # F6 stack setting of the benchmark's proxies (issue 17: admitted p99 ≤ 1 s)
 
 VARIANTS = ("bare", "baseline", "hardened", "gunicorn")
+ONCE = ("f6-tuned", "recycling")  # measured once, after the rounds: the overload and recycling runs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +186,7 @@ class Proxy:
         return f":{self.health_internal_port}/health/liveliness"
 
 
-def stack_settings(proxy_server: str | None) -> Any:
+def stack_settings(proxy_server: str | None, admission_target_s: float = ADMISSION_TARGET_S) -> Any:
     values: dict[str, Any] = {
         "platform": "docker",
         "machineClass": "small",
@@ -190,7 +194,7 @@ def stack_settings(proxy_server: str | None) -> Any:
         "connectDatabase": False,  # offline: Prisma cannot fetch its engines (README "Offline limits")
         # F6: the mock answers in 50 ms, so a 1 s p99 is a target a saturated proxy can keep;
         # the stacks' default (30 s) is for real models, whose own latency is seconds
-        "admissionTargetSeconds": ADMISSION_TARGET_S,
+        "admissionTargetSeconds": admission_target_s,
         "images": dev_images(),
         "models": [
             {
@@ -258,25 +262,29 @@ ABLATIONS: dict[str, tuple[str, str, Any]] = {
 
 def build_proxies(memory_limit: bool) -> dict[str, Proxy]:
     proxies: dict[str, Proxy] = {}
-    for key, server in (("hardened", None), ("gunicorn", "gunicorn")):
-        settings = stack_settings(server)
+    rendered = (
+        ("hardened", None, ADMISSION_TARGET_S, "hardened (small class, uvicorn workers)",
+         "none: `render_config` / `proxy_args` / `proxy_env` of the small class as rendered"),
+        ("gunicorn", "gunicorn", ADMISSION_TARGET_S, "hardened + proxyServer: gunicorn",
+         "stack setting `proxyServer: gunicorn` (adds `--run_gunicorn`); nothing else"),
+        ("f6-tuned", None, SHARED_CORE_TARGET_S, f"hardened, admissionTargetSeconds {SHARED_CORE_TARGET_S:g} (overload runs only)",
+         f"stack setting `admissionTargetSeconds: {SHARED_CORE_TARGET_S:g}`: the 1 s goal for workers with half a core each, as here"),
+    )  # fmt: skip
+    for key, server, target, title, change in rendered:
+        settings = stack_settings(server, target)
         plan = settings.plan()
         flags = ["--cpus", str(plan.workers), "--stop-timeout", str(plan.stop_grace_seconds)]  # P5, P4/P9
         if memory_limit:
             flags += ["--memory", f"{plan.proxy_resources.memory_mib}m"]  # P5
         proxies[key] = Proxy(
             key=key,
-            title="hardened (small class, uvicorn workers)" if key == "hardened" else "hardened + proxyServer: gunicorn",
+            title=title,
             settings=settings,
             plan=plan,
             config=lc.render_config(settings, plan),
             args=lc.proxy_args(settings, plan),
             env=lc.proxy_env(plan, redis_host=REDIS_ALIAS),
-            changes=(
-                ["none: `render_config` / `proxy_args` / `proxy_env` of the small class as rendered"]
-                if key == "hardened"
-                else ["stack setting `proxyServer: gunicorn` (adds `--run_gunicorn`); nothing else"]
-            ),
+            changes=[change],
             health_internal_port=h.HEALTH_PORT,
             docker_flags=flags,
         )
@@ -998,9 +1006,10 @@ def plan_of(args: argparse.Namespace) -> dict[str, Any]:
                 "overhead_n": 5, "warmup_s": 2, "mock_s": 2}  # fmt: skip
     if args.quick:
         return {"rounds": args.rounds or 1, "saturation_s": args.seconds or 10, "moderate_s": 8, "overload_s": 10,
-                "overload": [("hardened", 128), ("hardened", 256)], "recycling_s": 30, "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
+                "overload": [("hardened", 128), ("hardened", 256), ("f6-tuned", 128)], "recycling_s": 30, "overhead_n": 20, "warmup_s": 5, "mock_s": 3}  # fmt: skip
     return {"rounds": args.rounds or 4, "saturation_s": args.seconds or 20, "moderate_s": 15, "overload_s": 20,
-            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256)], "recycling_s": 60,
+            "overload": [("baseline", 128), ("hardened", 128), ("gunicorn", 128), ("hardened", 256),
+                         ("f6-tuned", 128), ("f6-tuned", 256)], "recycling_s": 60,
             "overhead_n": 40, "warmup_s": 8, "mock_s": 5}  # fmt: skip
 
 
@@ -1053,7 +1062,7 @@ def dry_run(proxies: dict[str, Proxy], cfg: dict[str, Any]) -> int:
 
 def selected_proxies(args: argparse.Namespace) -> dict[str, Proxy]:
     proxies = build_proxies(not args.no_memory_limit)
-    return {k: p for k, p in proxies.items() if k in VARIANTS or k == "recycling" or not args.no_ablations}
+    return {k: p for k, p in proxies.items() if k in VARIANTS or k in ONCE or not args.no_ablations}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -1088,7 +1097,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data["idle_cpu_cores"] = {k: (cpu1[k] - cpu0[k]) / 5 for k in cpu0}
         data["memory_after"] = {}
         for r in range(cfg["rounds"]):
-            rounds = [k for k in proxies if k != "recycling"]  # measured once, with the overload runs
+            rounds = [k for k in proxies if k not in ONCE]
             order = rounds if r % 2 == 0 else list(reversed(rounds))
             for key in order:
                 res = measure(bench, proxies[key], 64, cfg["saturation_s"], f"r{r + 1}-saturation", health=True)
@@ -1167,6 +1176,11 @@ def main(argv: list[str] | None = None) -> int:
     data["class_memory_limit"] = not args.no_memory_limit
 
     from benchmarks import load_report
+
+    # the raw records too, outside the results, so a report can be written again without a rerun
+    raw_all = Path(tempfile.gettempdir()) / f"lg-bench-{RUN_ID}.json"
+    raw_all.write_text(json.dumps(data, default=str))
+    log(f"raw data (with every record): {raw_all}")
 
     args.out.mkdir(parents=True, exist_ok=True)
     raw = copy.deepcopy(data)

@@ -140,6 +140,23 @@ def targets(fig: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, s
             _verdict(ratio <= TARGET_OVER_BARE),
             f"{(ratio - 1) * 100:+.0f} % against bare",
         ))  # fmt: skip
+    for r in (r for r in fig["overload"] if r["connections"] == 128 and r["variant"] in ("hardened", "f6-tuned")):
+        shed = r["by_status"].get("503", 0)
+        rows.append((
+            f"2× overload (128 connections), {r['variant']}: admitted p99 ≤ 1 s, the excess refused at once (503 within 50 ms)",
+            f"200s p99 {_ms(r['p99'])} ms ({r['by_status'].get('200', 0)} answered); {shed} refused, 503 p50 / p99 "
+            f"{_ms(r['p50_503'])} / {_ms(r['p99_503'])} ms",
+            _verdict(r["p99"] <= 1.0 and shed > 0 and r["p99_503"] <= 0.05),
+            f"p99 {(r['p99'] - 1.0) * 1000:+.0f} ms against 1 s",
+        ))  # fmt: skip
+    for r in (r for r in data["runs"] if r["tag"].startswith("recycling")):
+        dropped = sum(n for k, n in r.get("wrk_errors", {}).items() if k != "status")
+        rows.append((
+            "p99 while workers recycle ≤ 2 s, no connection dropped (P3/P8)",
+            f"200s p99 {_ms(r['p99'])} ms; {dropped} connections dropped or reset; {r.get('processes_replaced', 0)} processes replaced",
+            _verdict(r["p99"] <= 2.0 and dropped == 0),
+            f"p99 {(r['p99'] - 2.0) * 1000:+.0f} ms against 2 s",
+        ))  # fmt: skip
     hp99 = hd["health_p99"] * 1000
     rows.append((
         f"health p99 < {TARGET_HEALTH_P99_MS:.0f} ms while :4000 is saturated",
