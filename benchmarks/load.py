@@ -239,6 +239,10 @@ def _no_redis_router(config: dict[str, Any], args: list[str], env: dict[str, str
         del config["router_settings"][key]
 
 
+def _no_health_priority(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
+    env["LITELLM_GATEWAY_PROXY_NICE"] = "0"  # run-main.sh: the proxy at the health app's priority
+
+
 #: One rendered setting removed at a time, to price it against the hardened proxy in the same
 #: rounds (issue 17: each change measured alone, with what it gives up). name -> (what, gives up, change)
 ABLATIONS: dict[str, tuple[str, str, Any]] = {
@@ -251,6 +255,11 @@ ABLATIONS: dict[str, tuple[str, str, Any]] = {
         "without the Redis response cache",
         "answers to repeated identical requests from Redis (a hit saves the upstream call)",
         _no_response_cache,
+    ),
+    "no-health-priority": (
+        "with the proxy at the health app's CPU priority (nice 0 instead of 10)",
+        "the health app's precedence over saturated workers inside the container (H1)",
+        _no_health_priority,
     ),
     "no-redis-router": (
         "with router state in each worker instead of Redis",
