@@ -157,6 +157,9 @@ def profile_one(bench: load.Bench, p: load.Proxy, seconds: float, out_dir: Path,
             raise SystemExit(f"py-spy on {pid} did not finish within {seconds + 60:.0f}s")
         if proc.returncode != 0 or not path.is_file():
             raise SystemExit(f"py-spy on {pid} failed ({proc.returncode}): {err.strip()[:600]}")
+    for _, path, _ in spies:  # py-spy titles the picture with its command line: no machine's paths in it
+        if path.suffix == ".svg":
+            path.write_text(path.read_text().replace(f"{load.ROOT}/", ""))
     t.join(timeout=seconds + 120)
     if "wrk" not in result:
         raise SystemExit(f"wrk against {p.key} did not finish")
