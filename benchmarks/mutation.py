@@ -77,7 +77,7 @@ DESELECT = [
 #: What the tests read besides the sources and tests/ (paths relative to the repository).
 ALSO_COPY = [
     "pytest.ini", "requirements.txt", "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml",
-    "devtools", "ops", "images/versions.env", "policies",
+    "devtools", "ops", "images/versions.env", "images/litellm", "policies",
 ]  # fmt: skip
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",

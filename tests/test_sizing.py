@@ -208,7 +208,21 @@ def test_f6_a_target_outside_its_range_is_refused_naming_the_key(target_s):
         plan_sizing("small", 1, rollout=ONE_AT_A_TIME, admission_target_seconds=target_s)
     (problem,) = err.value.problems
     assert (problem.key, problem.found, problem.rule) == ("admissionTargetSeconds", f"{target_s:g}", "F6")
-    assert "between 0.1 and the request timeout (600 s, P7)" in problem.allowed
+    assert problem.allowed == (
+        "between 0.1 and the request timeout (600 s, P7): the p99 latency, upstream included, admitted requests keep"
+        " while the proxy is saturated"
+    )
+
+
+def test_f6_a_worker_always_admits_at_least_one_request():
+    assert admission_cap(0.02) == admission_cap(0.001) == 1
+
+
+def test_r2_an_external_redis_too_small_names_its_setting():
+    with pytest.raises(ConfigError) as err:
+        plan_sizing("small", 2, rollout=ONE_AT_A_TIME, redis_maxclients=100)
+    (problem,) = err.value.problems
+    assert (problem.key, problem.found, problem.rule) == ("redis.external.maxClients", "100", "R2")
 
 
 @relaxed
