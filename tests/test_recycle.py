@@ -11,7 +11,9 @@ recycling on the real proxy image.
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +40,21 @@ WORKERS, LIMIT, JITTER = 2, 20, 5
 CLIENTS, REQUESTS = 8, 800
 
 
+def _assert_uvicorn_is_the_images() -> None:
+    """lg_recycle mirrors one uvicorn release and does nothing on another: a test run against a
+    different uvicorn than the image's would measure unpatched recycling (CI saw 112 of 800
+    lost when a fresh virtualenv picked up uvicorn 0.55); constraints.txt holds it."""
+    pinned = re.search(r"^uvicorn==(\S+)", (IMAGE_DIR / "requirements.lock").read_text(), re.M).group(1)
+    assert importlib.metadata.version("uvicorn") == pinned, (
+        f"uvicorn {importlib.metadata.version('uvicorn')} here, the image pins {pinned}: "
+        "pin the same in constraints.txt (scripts/setup python)"
+    )
+
+
+def test_p3_p8_uvicorn_here_is_the_one_the_image_pins():
+    _assert_uvicorn_is_the_images()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -47,6 +64,7 @@ def _free_port() -> int:
 @pytest.fixture
 def recycling_server(tmp_path: Path):
     """uvicorn with WORKERS workers recycling after LIMIT..LIMIT+JITTER requests, patched as in the image."""
+    _assert_uvicorn_is_the_images()
     (tmp_path / "lg_app.py").write_text(APP)
     (tmp_path / "sitecustomize.py").write_text("import lg_recycle  # as lg_recycle.pth does in the image\n")
     port = _free_port()
