@@ -1053,10 +1053,10 @@ def preflight() -> None:
         docker("info", "--format", "{{.ServerVersion}}", timeout=30)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
         raise SystemExit(f"no Docker engine answers ({err}); start one with scripts/docker-engine.sh") from err
-    images = dev_images()
-    missing = [images[k] for k in ("proxy", "redis", "mockUpstream") if not docker("images", "-q", images[k]).strip()]
-    if missing:
-        raise SystemExit(f"images missing: {missing}; build them with scripts/images.sh")
+    # present and built from this checkout's images/: a tag another checkout rebuilt is not what we measure
+    check = subprocess.run([str(ROOT / "scripts/images.sh"), "--check", "litellm", "redis", "mock-upstream"], capture_output=True, text=True, timeout=120)
+    if check.returncode != 0:
+        raise SystemExit(f"images not ready:\n{check.stdout}{check.stderr}")
 
 
 def dry_run(proxies: dict[str, Proxy], cfg: dict[str, Any]) -> int:

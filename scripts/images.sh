@@ -35,6 +35,9 @@ Options:
                images/litellm/requirements.lock and images/litellm/litellm.sha256
   --verbose    stream build output (default: to log files, tail shown on failure)
   --list       print the image tags and whether each exists, then exit
+  --check      exit 1 unless each selected image exists and was built from this checkout's
+               images/ (its build label); prints each one's state (tests and benchmarks ask
+               this before measuring: a tag another checkout rebuilt is not what they test)
   -h, --help   this help
 
 Environment:
@@ -43,7 +46,7 @@ Environment:
 EOF
 }
 
-FORCE=0; NOCACHE=0; FRESH=0; RELOCK=0; VERBOSE=0; LIST=0; SELECTED=""
+FORCE=0; NOCACHE=0; FRESH=0; RELOCK=0; VERBOSE=0; LIST=0; CHECK=0; SELECTED=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
     --relock) RELOCK=1 ;;
     --verbose) VERBOSE=1 ;;
     --list) LIST=1 ;;
+    --check) CHECK=1 ;;
     -*) echo "images.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
     *)
       case " $ALL_IMAGES $EXTRA_IMAGES " in
@@ -133,6 +137,18 @@ if [ "$LIST" = 1 ]; then
     if image_exists "$tag"; then echo "$name $tag present $(image_size "$tag")"; else echo "$name $tag missing"; fi
   done
   exit 0
+fi
+
+if [ "$CHECK" = 1 ]; then
+  bad=0
+  for name in $SELECTED; do
+    tag="$(tag_of "$name")"
+    if image_current "$name" "$tag"; then echo "$name $tag current"
+    elif image_exists "$tag"; then echo "$name $tag stale: built from other sources than this checkout's images/$name"; bad=1
+    else echo "$name $tag missing"; bad=1; fi
+  done
+  [ "$bad" = 0 ] || echo "images.sh: rebuild with: scripts/images.sh$SELECTED" >&2
+  exit "$bad"
 fi
 
 # ---- engine ------------------------------------------------------------------------

@@ -541,14 +541,19 @@ class Stacks:
         return run.result
 
 
+#: scripts/images.sh's names of the images the dev stack deploys (tests/test_settings.py: the same tags)
+IMAGES_UNDER_TEST = ("postgres", "redis", "litellm", "mock-upstream")
+
+
 def _docker_ready() -> None:
     try:
         docker("info", "--format", "{{.ServerVersion}}", timeout=30)
     except (AssertionError, OSError, subprocess.TimeoutExpired) as err:
         pytest.fail(f"no Docker engine answers ({err}); start one with scripts/docker-engine.sh")
-    missing = [ref for ref in dev_images().values() if not docker("images", "-q", ref).strip()]
-    if missing:
-        pytest.fail(f"images missing: {missing}; build them with scripts/images.sh")
+    # present and built from this checkout's images/ (a tag another checkout rebuilt is not what we test)
+    check = subprocess.run([str(ROOT / "scripts/images.sh"), "--check", *IMAGES_UNDER_TEST], capture_output=True, text=True, timeout=120)
+    if check.returncode != 0:
+        pytest.fail(f"images not ready:\n{check.stdout}{check.stderr}")
 
 
 def _wanted(session: pytest.Session) -> set[str]:
