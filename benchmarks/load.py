@@ -229,9 +229,8 @@ def _no_prometheus(config: dict[str, Any], args: list[str], env: dict[str, str])
     env.pop("PROMETHEUS_MULTIPROC_DIR")
 
 
-def _no_response_cache(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
-    config["litellm_settings"]["cache"] = False
-    del config["litellm_settings"]["cache_params"]
+def _always_cache(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
+    config["litellm_settings"]["cache_params"]["mode"] = lc.CACHE_MODES["always"]
 
 
 def _no_redis_router(config: dict[str, Any], args: list[str], env: dict[str, str]) -> None:
@@ -251,10 +250,10 @@ ABLATIONS: dict[str, tuple[str, str, Any]] = {
         "LiteLLM's request metrics at /metrics (O1, O3)",
         _no_prometheus,
     ),
-    "no-cache": (
-        "without the Redis response cache",
-        "answers to repeated identical requests from Redis (a hit saves the upstream call)",
-        _no_response_cache,
+    "always-cache": (
+        "with every request looked up in and written to the Redis response cache (responseCache: always, the seeds' cache)",
+        "nothing (it adds: a repeat answered from Redis without asking; none here, every message is unique)",
+        _always_cache,
     ),
     "no-health-priority": (
         "with the proxy at the health app's CPU priority (nice 0 instead of 10)",

@@ -7,8 +7,9 @@
 -- every record to $LG_BENCH_OUT, so load.py can split latencies by status (admitted 200s vs 503s
 -- from admission control), count requests over 2 s and plot them over time.
 --
--- Every message is unique (run id, thread, counter): the rendered config enables LiteLLM's Redis
--- response cache, and a cached answer would skip the upstream call this benchmark measures.
+-- Every message is unique (run id, thread, counter): with `responseCache: always` (the
+-- hardened-always-cache ablation) LiteLLM's Redis cache answers repeats, and a cached answer
+-- would skip the upstream call this benchmark measures.
 --
 -- A connection answered 503 with Retry-After waits that long before its next request, as the
 -- OpenAI SDKs' retries do: a client that hammers a shedding proxy at once measures how fast the

@@ -26,6 +26,12 @@ DATABASE_URL_ENV: Final = "DATABASE_URL"
 REDIS_PASSWORD_ENV: Final = "REDIS_PASSWORD"
 SLACK_WEBHOOK_ENV: Final = "SLACK_WEBHOOK_URL"
 DRAIN_TOKEN_ENV: Final = "DRAIN_ENDPOINT_TOKEN"
+# `responseCache` -> LiteLLM's cache mode. `default_off` answers from the cache only a request that
+# asks (`"cache": {"use-cache": true}`): a lookup and a write cost each request 1.5 ms of CPU
+# (benchmarks/results/load.md), and identical prompts at a temperature above 0 are meant to get
+# different answers. Either way the Redis client stays: LiteLLM shares it for usage tracking.
+CACHE_MODES: Final = {"opt-in": "default_off", "always": "default_on"}
+
 # Non-secret addresses, filled by the platform.
 REDIS_HOST_ENV: Final = "REDIS_HOST"
 REDIS_PORT_ENV: Final = "REDIS_PORT"
@@ -60,7 +66,10 @@ def render_config(settings: StackSettings, plan: SizingPlan) -> dict[str, Any]:
             "json_logs": True,  # P6
             "callbacks": ["prometheus"],  # O1
             "cache": True,
-            "cache_params": {"type": "redis", **redis, "max_connections": h.REDIS_POOL_PER_WORKER},  # R1, R2
+            "cache_params": {
+                "type": "redis", **redis, "max_connections": h.REDIS_POOL_PER_WORKER,  # R1, R2
+                "mode": CACHE_MODES[settings.response_cache],
+            },  # fmt: skip
         },
         "router_settings": {
             "routing_strategy": h.ROUTING_STRATEGY,  # F1

@@ -123,6 +123,7 @@ class StackSettings(_Model):
     postgres_max_connections: int | None = None
     proxy_server: Literal["uvicorn", "gunicorn"] = "uvicorn"
     admission_target_seconds: float = h.ADMISSION_TARGET_SECONDS  # F6, checked by plan_sizing
+    response_cache: Literal["opt-in", "always"] = "opt-in"
     allow_requests_on_db_unavailable: bool = False  # D7
     connect_database: bool = True
     mock_upstream: bool = False

@@ -189,8 +189,9 @@ def _litellm_sources() -> str:
 def test_every_rendered_key_is_read_by_the_pinned_litellm(prod):
     """--validate_config ignores unknown general_settings keys, so look each up in 1.106.2:
     general_settings keys in the proxy's sources, litellm_settings keys as module attributes,
-    router_settings keys as Router parameters, cache_params as RedisCache parameters."""
+    router_settings keys as Router parameters, cache_params as Cache or RedisCache parameters."""
     import litellm
+    from litellm.caching.caching import Cache
     from litellm.caching.redis_cache import RedisCache
     from litellm.router import Router
 
@@ -201,7 +202,8 @@ def test_every_rendered_key_is_read_by_the_pinned_litellm(prod):
     assert [k for k in config["litellm_settings"] if k != "cache_params" and not hasattr(litellm, k)] == []
     assert set(config["router_settings"]) - set(inspect.signature(Router.__init__).parameters) == set()
     cache_keys = set(config["litellm_settings"]["cache_params"]) - {"type"}
-    assert cache_keys - set(inspect.signature(RedisCache.__init__).parameters) - {"max_connections"} == set()
+    cache_params = set(inspect.signature(Cache.__init__).parameters) | set(inspect.signature(RedisCache.__init__).parameters)
+    assert cache_keys - cache_params - {"max_connections"} == set()
     assert "max_connections" in _redis_kwargs()
 
 
@@ -334,6 +336,16 @@ def test_a_model_without_key_names_no_key():
     assert "MOCK_API_KEY" not in lc.secret_env_names(settings)
 
 
+def test_response_cache_answers_every_request_only_when_always():
+    """opt-in: LiteLLM's `default_off`, a request asks with `"cache": {"use-cache": true}`;
+    always: `default_on`, every request is looked up and written (tests/faults show both on the
+    real proxy)."""
+    for choice, mode in (("opt-in", "default_off"), ("always", "default_on")):
+        settings = load_settings({**stack_values("prod"), "responseCache": choice}, stack_secrets("prod"))
+        litellm_settings = lc.render_config(settings, settings.plan())["litellm_settings"]
+        assert (litellm_settings["cache"], litellm_settings["cache_params"]["mode"]) == (True, mode)
+
+
 def test_r1_r2_cache_and_router_reach_redis_through_the_env(prod):
     assert prod[2]["litellm_settings"]["cache"] is True
     assert prod[2]["litellm_settings"]["cache_params"] == {
@@ -342,6 +354,7 @@ def test_r1_r2_cache_and_router_reach_redis_through_the_env(prod):
         "port": "os.environ/REDIS_PORT",
         "password": "os.environ/REDIS_PASSWORD",
         "max_connections": 50,  # R2: 50 per worker
+        "mode": "default_off",  # responseCache: opt-in
     }
     router = prod[2]["router_settings"]
     assert (router["redis_host"], router["redis_port"], router["redis_password"]) == (

@@ -313,6 +313,12 @@ def test_defaults_of_the_optional_settings():
         "uvicorn", False, True, False,
     )  # fmt: skip
     assert load("dev").connect_database is False
+    assert settings.response_cache == "opt-in"
+
+
+def test_response_cache_is_opt_in_or_always_and_names_both_when_wrong():
+    assert load("prod", responseCache="always").response_cache == "always"
+    refused("prod", r"litellm-gateway:responseCache = 'sometimes': Input should be 'opt-in' or 'always'", responseCache="sometimes")
 
 
 def test_json_text_that_is_not_json_is_kept_as_text():
@@ -401,7 +407,7 @@ def test_plaintext_unknown_key_message_lists_every_setting():
         "not a setting (settings: admissionTargetSeconds, allowRequestsOnDbUnavailable, autoscaling, connectDatabase,"
         " dbPoolPerWorker, docker,"
         " images, ingress, kubernetes, loadBalancer, machineClass, mockUpstream, models, platform, postgres,"
-        " postgresMaxConnections, proxyServer, redis, replicas, scheduling, workers); a secret must be set with --secret"
+        " postgresMaxConnections, proxyServer, redis, replicas, responseCache, scheduling, workers); a secret must be set with --secret"
     )
 
 

@@ -157,8 +157,9 @@ def chat_body(model: str, content: str, **extra: Any) -> bytes:
 
 
 def unique(text: str = "") -> str:
-    """A message nobody sent before: the rendered config turns on LiteLLM's Redis cache, and a
-    cached answer never reaches the upstream (nor its counters)."""
+    """A message nobody sent before: LiteLLM's Redis cache answers a repeat that asks for it
+    (`responseCache`, test_response_cache.py), and a cached answer never reaches the upstream
+    (nor its counters)."""
     return f"{text} req-{uuid.uuid4().hex[:12]}".strip()
 
 
