@@ -40,7 +40,8 @@ def _config_overrides(stack: Stack, c: Container) -> list[Finding]:
         return [deferred("P10", c.label, "the config's environment_variables", urn=c.res.urn)]
     out = []
     for cfg in cfgs:
-        env = get(cfg.data, "environment_variables") if isinstance(cfg.data, dict) else None
+        # content computed at apply (UNKNOWN): its environment_variables are unknown too, and deferred
+        env = get(cfg.data, "environment_variables") if isinstance(cfg.data, dict) or is_unknown(cfg.data) else None
         if is_unknown(env):
             out.append(deferred("P10", cfg.where, "environment_variables", urn=c.res.urn))
             continue
