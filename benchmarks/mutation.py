@@ -69,7 +69,7 @@ MODULES: dict[str, list[str]] = {
     "policies/litellm_policies/exposure.py": ["tests/policies/test_exposure.py"],
     "policies/litellm_policies/external_stores.py": ["tests/policies/test_external_stores.py"],
     "policies/litellm_policies/overrides.py": ["tests/policies/test_overrides.py", "tests/policies/test_proxy.py", "tests/policies/test_bypasses.py"],
-    "policies/litellm_policies/references.py": ["tests/policies/test_secrets.py", "tests/policies/test_bypasses.py"],
+    "policies/litellm_policies/references.py": ["tests/policies/test_references.py", "tests/policies/test_secrets.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/scheduling.py": ["tests/policies/test_scheduling.py", "tests/policies/test_platform.py"],
     # the helpers the budget, Redis and secret rules share (replica counts, rollout N, server settings)
     "policies/litellm_policies/workloads.py": [

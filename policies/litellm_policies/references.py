@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from .common import containers
 from .detect import Container, Stack, _known_list, _volume_sources, k8s_namespace
-from .model import Finding, deferred, is_unknown, violation
+from .model import Finding, violation
 from .registry import MANDATORY, Setting, stack_policy
 from .values import get
 
@@ -68,10 +68,9 @@ def s7_outside_references(stack: Stack) -> list[Finding]:
             continue
         ns = k8s_namespace(c.res)
         for kind, name, how in references(c):
-            obj = stack.k8s_named(kind, name, ns, c.res)
-            if is_unknown(obj) or obj is not None or not isinstance(name, str):
-                if is_unknown(obj) and not is_unknown(name):
-                    out.append(deferred("S7", c.label, f"{kind} {name!r} ({how})", urn=c.res.urn))
+            # in the stack (UNKNOWN: named by an output of it, judged on the next preview; a stack
+            # policy sees every resource, so a known name is never UNKNOWN here)
+            if stack.k8s_named(kind, name, ns, c.res) is not None or not isinstance(name, str):
                 continue
             if _trusted(kind, ns, name, trusted):
                 continue
