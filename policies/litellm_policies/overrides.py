@@ -40,8 +40,8 @@ def _config_overrides(stack: Stack, c: Container) -> list[Finding]:
         return [deferred("P10", c.label, "the config's environment_variables", urn=c.res.urn)]
     out = []
     for cfg in cfgs:
-        # content computed at apply (UNKNOWN): its environment_variables are unknown too, and deferred
-        env = get(cfg.data, "environment_variables") if isinstance(cfg.data, dict) or is_unknown(cfg.data) else None
+        # UNKNOWN when the content is computed at apply (deferred), None when it is not a mapping
+        env = get(cfg.data, "environment_variables")
         if is_unknown(env):
             out.append(deferred("P10", cfg.where, "environment_variables", urn=c.res.urn))
             continue
