@@ -2,7 +2,7 @@
 TLS, with a request-body limit at the edge."""
 
 import pytest
-from .policy_fixtures import NS, R, T_SVC, container, findings, messages, pod, run
+from .policy_fixtures import NS, T_CM, R, T_SVC, container, findings, messages, pod, run, second_proxy, set_arg, set_env
 
 from litellm_policies import UNKNOWN
 from ops.pr_check import policy_config
@@ -498,3 +498,103 @@ def test_n7_only_an_ingress_in_front_of_the_proxys_main_port_needs_a_limit(k8s):
     k8s["proxy_svc"].props["spec"]["ports"].append({"name": "health", "port": 4001, "targetPort": "health"})
     k8s["ingress"] = ingress(port={"name": "health"}, annotations={})
     assert exposure(run(k8s)) == [(way_in(PATH0, f"the health app's port 4001 of {PROXY_C}"), k8s["ingress"].urn)]
+
+
+# ---------------------------------------------------------------- second things of a kind, values held elsewhere
+
+
+def test_n5_a_host_without_a_dot_is_not_covered_by_a_wildcard(k8s):
+    k8s["ingress"] = ingress(host="llm")
+    k8s["ingress"].props["spec"]["tls"][0]["hosts"] = ["*.example.com"]
+    assert exposure(run(k8s)) == [(no_tls("llm"), k8s["ingress"].urn)]
+
+
+def test_n5_n6_ports_from_a_configmap_of_the_stack(k8s):
+    """The proxy's PORT and SEPARATE_HEALTH_PORT delivered by a ConfigMap of the stack: read there."""
+    k8s["ports_cm"] = R(T_CM, "litellm-ports", {"metadata": {"name": "litellm-ports", "namespace": NS}, "data": {"port": "8000", "health": "4101"}})
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--port", remove=True)
+    set_env(c, "PORT", value_from={"configMapKeyRef": {"name": "litellm-ports", "key": "port"}})
+    set_env(c, "SEPARATE_HEALTH_PORT", value_from={"configMapKeyRef": {"name": "litellm-ports", "key": "health"}})
+    k8s["public"] = public_service([{"port": 443, "targetPort": 8000}, {"port": 80, "targetPort": 4000}, {"port": 81, "targetPort": 4101}], annotations={})
+    urn = k8s["public"].urn
+    assert exposure(run(k8s)) == [
+        (plain_http(f"{PUBLIC} port 443"), urn),
+        (way_in(f"{PUBLIC} port 80", f"port 4000, not the proxy's main port 8000 of {PROXY_C}"), urn),
+        (way_in(f"{PUBLIC} port 81", f"the health app's port 4101 of {PROXY_C}"), urn),
+    ]
+
+
+def test_an_ingress_reaches_the_service_of_its_own_namespace(k8s):
+    """Two Services named litellm-proxy: the Ingress (namespace litellm) reaches the one beside it."""
+    other = R(T_SVC, "other-proxy-svc", {"metadata": {"name": "litellm-proxy", "namespace": "other"}, "spec": {"selector": {"app": "litellm-proxy"}, "ports": [{"port": 4000}]}})
+    k8s = {"other_svc": other, **k8s}
+    k8s["ingress"] = ingress(tls=False)
+    assert exposure(run(k8s)) == [(no_tls(HOST), k8s["ingress"].urn)]
+
+
+def test_an_unknown_backend_name_is_the_auto_named_service_the_ingress_depends_on(k8s):
+    k8s["proxy_svc"].props["metadata"]["name"] = UNKNOWN  # auto-named: known after apply
+    k8s["ingress"] = ingress(service=UNKNOWN, tls=False)
+    k8s["ingress"].dependencies.append(k8s["proxy_svc"].urn)
+    assert exposure(run(k8s)) == [(no_tls(HOST), k8s["ingress"].urn)]
+
+
+def test_an_init_container_is_never_reached(k8s):
+    """An init container has ended before the pod serves: one using the Redis image (waiting for
+    the server) is no way in to Redis."""
+    wait = {"name": "wait-for-redis", "image": "redis:7.2.5", "command": ["sh", "-c", "until redis-cli -h redis ping; do sleep 1; done"]}
+    pod(k8s["proxy"])["initContainers"] = [wait]
+    k8s["public"] = public_service([{"port": 443, "targetPort": 4000}], annotations={})
+    assert exposure(run(k8s)) == [(plain_http(f"{PUBLIC} port 443"), k8s["public"].urn)]
+
+
+def test_pods_of_another_namespace_listed_first_do_not_hide_the_proxy(k8s):
+    elsewhere = R(
+        "kubernetes:apps/v1:Deployment", "elsewhere",
+        {"metadata": {"name": "elsewhere", "namespace": "other"}, "spec": {"template": {"metadata": {"labels": {"app": "litellm-proxy"}}, "spec": {"containers": [{"name": "redis", "image": "redis:7.2.5"}]}}}},
+    )  # fmt: skip
+    k8s = {"elsewhere": elsewhere, **k8s}
+    k8s["public"] = public_service([{"port": 443, "targetPort": 4000}], annotations={})
+    assert exposure(run(k8s)) == [(plain_http(f"{PUBLIC} port 443"), k8s["public"].urn)]
+
+
+def test_ports_as_the_engine_sends_numbers(k8s):
+    """Pulumi's engine hands numbers over as floats: Service port 4001.0 is the Ingress's 4001."""
+    k8s["proxy_svc"].props["spec"]["ports"].append({"name": "health", "port": 4001.0, "targetPort": 4001.0})
+    k8s["ingress"] = ingress(port={"number": 4001})
+    assert exposure(run(k8s)) == [(way_in(PATH0, f"the health app's port 4001 of {PROXY_C}"), k8s["ingress"].urn)]
+
+
+def test_n5_a_compliant_ingress_does_not_hide_a_load_balancer_after_it(k8s):
+    k8s["ingress"] = ingress()
+    k8s["public"] = public_service([{"port": 80, "targetPort": 4000}], annotations={})
+    assert exposure(run(k8s)) == [(plain_http(f"{PUBLIC} port 80"), k8s["public"].urn)]
+
+
+def test_n6_a_service_whose_selector_is_unknown_does_not_hide_the_next(k8s):
+    k8s["public"] = public_service([{"port": 443, "targetPort": 4000}])
+    k8s["public"].props["spec"]["selector"] = UNKNOWN
+    k8s["public2"] = R(T_SVC, "litellm-public-2", public_service([{"port": 5432}], selector={"app": "postgres"}).props)
+    assert exposure(run(k8s)) == [
+        (later("N6", f"which pods {PUBLIC} selects", f"{PUBLIC} port 443"), k8s["public"].urn),
+        (way_in("Service 'litellm-public-2' port 5432", "StatefulSet 'postgres' container 'postgres' (postgres) through Service 'litellm-public-2'"), k8s["public2"].urn),
+    ]
+
+
+CANARY_C = "Deployment 'litellm-proxy-canary' container 'proxy'"
+
+
+def test_n6_every_proxy_a_service_selects_is_judged(k8s):
+    canary = second_proxy(k8s)
+    both = {"litellm-redis-client": "true"}  # the label every proxy pod carries
+    k8s["public"] = public_service([{"port": 9000, "targetPort": "metrics"}], selector=both)
+    container(k8s["proxy"])["ports"][2]["containerPort"] = UNKNOWN  # the first one defers
+    assert exposure(run(k8s)) == [
+        (later("N6", f"the port it reaches on {PROXY_C}", f"{PUBLIC} port 9000"), k8s["public"].urn),
+        (way_in(f"{PUBLIC} port 9000", f"port 9090, not the proxy's main port 4000 of {CANARY_C}"), k8s["public"].urn),
+    ]
+    c = container(canary)
+    c["args"][c["args"].index("--port") + 1] = "8000"
+    k8s["public"].props["spec"]["ports"] = [{"port": 443, "targetPort": 4000}]  # the first one's main port
+    assert exposure(run(k8s)) == [(way_in(f"{PUBLIC} port 443", f"port 4000, not the proxy's main port 8000 of {CANARY_C}"), k8s["public"].urn)]
