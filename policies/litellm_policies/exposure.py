@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from .detect import Container, Stack, k8s_namespace, pod_labels, selector_matches
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, stack_policy
-from .values import as_list, get, to_number
+from .values import as_dict, as_list, get, to_number
 
 PUBLIC_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 #: Annotations with which a cloud's load balancer terminates TLS for a Service (AWS, DigitalOcean,
@@ -194,7 +194,7 @@ def n5_exposure_tls(stack: Stack) -> list[Finding]:
         if route.entry.kind == "Ingress":
             _ingress_tls(stack, route.entry, out)
             continue
-        annotations = get(route.entry.props, "metadata.annotations") or {}
+        annotations = as_dict(get(route.entry.props, "metadata.annotations"))  # UNKNOWN is falsy: never `or {}`
         if is_unknown(annotations) or any(is_unknown(annotations.get(a)) for a in LOAD_BALANCER_TLS_ANNOTATIONS):
             out.append(deferred("N5", route.entry.label, "metadata.annotations", urn=route.entry.urn))
         elif not any(annotations.get(a) for a in LOAD_BALANCER_TLS_ANNOTATIONS):
@@ -275,7 +275,7 @@ def n7_edge_body_limit(stack: Stack) -> list[Finding]:
         ing = route.entry
         if ing.kind != "Ingress":
             continue
-        annotations = get(ing.props, "metadata.annotations") or {}
+        annotations = as_dict(get(ing.props, "metadata.annotations"))  # UNKNOWN is falsy: never `or {}`
         values = [] if is_unknown(annotations) else [annotations.get(a) for a in BODY_LIMIT_ANNOTATIONS]
         if is_unknown(annotations) or any(is_unknown(v) for v in values):
             out.append(deferred("N7", ing.label, "metadata.annotations", urn=ing.urn))

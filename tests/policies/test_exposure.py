@@ -2,7 +2,7 @@
 TLS, with a request-body limit at the edge."""
 
 import pytest
-from .policy_fixtures import NS, T_CM, R, T_SVC, container, findings, messages, pod, run, second_proxy, set_arg, set_env
+from .policy_fixtures import NS, T_CM, R, T_SVC, container, findings, messages, pod, reported, run, second_proxy, set_arg, set_env
 
 from litellm_policies import UNKNOWN
 from ops.pr_check import policy_config
@@ -598,3 +598,26 @@ def test_n6_every_proxy_a_service_selects_is_judged(k8s):
     c["args"][c["args"].index("--port") + 1] = "8000"
     k8s["public"].props["spec"]["ports"] = [{"port": 443, "targetPort": 4000}]  # the first one's main port
     assert exposure(run(k8s)) == [(way_in(f"{PUBLIC} port 443", f"port 4000, not the proxy's main port 8000 of {CANARY_C}"), k8s["public"].urn)]
+
+
+# ---------------------------------------------------------------- unknown at preview: deferred, never a pass or a violation
+#
+# Run with the prod settings: N5 and N7 are mandatory there, deferrals stay advisory (`run` checks it).
+
+PROD_SETTINGS = policy_config("prod")
+
+
+def test_n7_unknown_annotations_defer_not_a_violation(k8s):
+    """metadata.annotations unknown at preview: UNKNOWN is falsy, and read as an empty map it made
+    "no body limit" a definite violation (mandatory in prod)."""
+    k8s["ingress"] = ingress()
+    k8s["ingress"].props["metadata"]["annotations"] = UNKNOWN
+    assert reported(run(k8s, PROD_SETTINGS), "N7") == [(later("N7", "metadata.annotations", ING), k8s["ingress"].urn)]
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == []  # the Ingress's TLS is in spec.tls, not in an annotation
+
+
+def test_n5_unknown_load_balancer_annotations_defer_not_a_violation(k8s):
+    """The same for a LoadBalancer Service: unknown annotations are not "over plain HTTP"."""
+    k8s["public"] = public_service([{"port": 443, "targetPort": 4000}])
+    k8s["public"].props["metadata"]["annotations"] = UNKNOWN
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "metadata.annotations", PUBLIC), k8s["public"].urn)]
