@@ -137,8 +137,11 @@ def _proxy_main_routes(stack: Stack, out: list[Finding], rule: str) -> list[tupl
 
 def _tls_hosts(ing: Resource) -> tuple[set[str], bool]:
     """Hosts the Ingress's `spec.tls` entries cover with a named Secret, and whether all are known."""
+    entries = as_list(get(ing.props, "spec.tls"))
+    if is_unknown(entries):  # unknown is not "no TLS"
+        return set(), False
     covered, known = set(), True
-    for entry in as_list(get(ing.props, "spec.tls")) or []:
+    for entry in entries:
         hosts, secret = get(entry, "hosts"), get(entry, "secretName")
         if is_unknown(hosts) or is_unknown(secret):
             known = False

@@ -621,3 +621,12 @@ def test_n5_unknown_load_balancer_annotations_defer_not_a_violation(k8s):
     k8s["public"] = public_service([{"port": 443, "targetPort": 4000}])
     k8s["public"].props["metadata"]["annotations"] = UNKNOWN
     assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "metadata.annotations", PUBLIC), k8s["public"].urn)]
+
+
+def test_n5_an_unknown_tls_list_defers_not_a_violation(k8s):
+    """spec.tls unknown at preview is not "no TLS"; a tls entry unknown as a whole neither."""
+    k8s["ingress"] = ingress()
+    k8s["ingress"].props["spec"]["tls"] = UNKNOWN
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "spec.tls / spec.rules[].host", ING), k8s["ingress"].urn)]
+    k8s["ingress"].props["spec"]["tls"] = [UNKNOWN]
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "spec.tls / spec.rules[].host", ING), k8s["ingress"].urn)]
