@@ -44,28 +44,43 @@ class Route:
     port: Any  # the Service port reference: a number or a name
 
 
-def _ingress_backends(ing: Resource) -> Iterator[tuple[str, Any]]:
-    """(where, backend.service) of the default backend and every path."""
-    spec = get(ing.props, "spec") or {}
+def _ingress_backends(ing: Resource, out: list[Finding], rule: str) -> Iterator[tuple[str, Any]]:
+    """(where, backend.service) of the default backend and every path; a spec, rule list or path
+    list unknown at preview defers `rule` (it may hold a way in to the proxy)."""
+    spec = get(ing.props, "spec")
+    if is_unknown(spec):
+        out.append(deferred(rule, ing.label, "spec", urn=ing.urn))
+        return
     default = get(spec, "defaultBackend.service")
     if default is not None:
         yield f"{ing.label} defaultBackend", default
-    for i, rule in enumerate(as_list(get(spec, "rules")) or []):
-        for j, path in enumerate(as_list(get(rule, "http.paths")) or []):
+    rules = as_list(get(spec, "rules"))
+    if is_unknown(rules):
+        out.append(deferred(rule, ing.label, "spec.rules", urn=ing.urn))
+        return
+    for i, r in enumerate(rules):
+        paths = as_list(get(r, "http.paths"))
+        if is_unknown(paths):
+            out.append(deferred(rule, f"{ing.label} rules[{i}]", "http.paths", urn=ing.urn))
+            continue
+        for j, path in enumerate(paths):
             svc = get(path, "backend.service")
             if svc is not None:
                 yield f"{ing.label} rules[{i}].http.paths[{j}]", svc
 
 
 def _routes(stack: Stack, out: list[Finding], rule: str) -> list[Route]:
-    """Every Ingress backend whose Service is in the stack, and every port of a public Service."""
+    """Every Ingress backend whose Service is in the stack, and every port of a public Service;
+    what cannot be traced at preview (a Service, its type, its ports) defers `rule`."""
     routes: list[Route] = []
     for ing in stack.k8s("Ingress"):
-        for where, backend in _ingress_backends(ing):
+        for where, backend in _ingress_backends(ing, out, rule):
             name = get(backend, "name")
             svc = stack.k8s_named("Service", name, k8s_namespace(ing), referrer=ing)
             if is_unknown(svc):
                 out.append(deferred(rule, where, "the backend Service", urn=ing.urn))
+            elif svc is not None and is_unknown(get(svc.props, "spec.ports")):
+                out.append(deferred(rule, where, f"spec.ports of {svc.label}", urn=ing.urn))
             elif svc is not None:
                 port = get(backend, "port")
                 routes.append(Route(where, ing, svc, get(port, "number") if get(port, "name") is None else get(port, "name")))
@@ -74,7 +89,11 @@ def _routes(stack: Stack, out: list[Finding], rule: str) -> list[Route]:
         if is_unknown(kind):
             out.append(deferred(rule, svc.label, "spec.type", urn=svc.urn))
         elif kind in PUBLIC_SERVICE_TYPES or get(svc.props, "spec.externalIPs"):
-            for p in as_list(get(svc.props, "spec.ports")) or []:
+            ports = as_list(get(svc.props, "spec.ports"))
+            if is_unknown(ports):
+                out.append(deferred(rule, svc.label, "spec.ports", urn=svc.urn))
+                continue
+            for p in ports:
                 routes.append(Route(f"{svc.label} port {fmt(get(p, 'port'))}", svc, svc, get(p, "port")))
     return routes
 
@@ -103,9 +122,10 @@ def _selected(stack: Stack, svc: Resource) -> Any:
 
 def _target(svc: Resource, ref: Any, c: Container) -> Any:
     """The container port a Service port reference reaches on `c` (None: not this Service's port)."""
-    if is_unknown(ref):
+    ports = as_list(get(svc.props, "spec.ports"))
+    if is_unknown(ref) or is_unknown(ports):
         return UNKNOWN
-    for p in as_list(get(svc.props, "spec.ports")) or []:
+    for p in ports:
         if ref not in (get(p, "name"), to_number(get(p, "port"))) and str(ref) != str(get(p, "port")):
             continue
         target = get(p, "targetPort", get(p, "port"))
@@ -157,7 +177,11 @@ def _covers(covered: set[str], host: str) -> bool:
 
 def _ingress_tls(stack: Stack, ing: Resource, out: list[Finding]) -> None:
     covered, known = _tls_hosts(ing)
-    hosts = [get(r, "host") for r in as_list(get(ing.props, "spec.rules")) or []] or [None]
+    rules = as_list(get(ing.props, "spec.rules"))
+    if is_unknown(rules):  # unknown is not "no host"
+        out.append(deferred("N5", ing.label, "spec.tls / spec.rules[].host", urn=ing.urn))
+        return
+    hosts = [get(r, "host") for r in rules] or [None]
     for host in hosts:
         if is_unknown(host) or (not known and not _covers(covered, host or "")):
             out.append(deferred("N5", ing.label, "spec.tls / spec.rules[].host", urn=ing.urn))

@@ -630,3 +630,46 @@ def test_n5_an_unknown_tls_list_defers_not_a_violation(k8s):
     assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "spec.tls / spec.rules[].host", ING), k8s["ingress"].urn)]
     k8s["ingress"].props["spec"]["tls"] = [UNKNOWN]
     assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", "spec.tls / spec.rules[].host", ING), k8s["ingress"].urn)]
+
+
+def test_an_unknown_ingress_spec_defers_every_exposure_rule(k8s):
+    """An Ingress whose whole spec is unknown may lead anywhere: no route was traced, no finding."""
+    k8s["ingress"] = ingress()
+    k8s["ingress"].props["spec"] = UNKNOWN
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, "spec", ING), k8s["ingress"].urn) for rule in ("N5", "N6", "N7")]
+
+
+def test_unknown_ingress_rules_or_paths_defer_every_exposure_rule(k8s):
+    k8s["ingress"] = ingress(tls=False, annotations={})
+    k8s["ingress"].props["spec"]["rules"] = UNKNOWN
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, "spec.rules", ING), k8s["ingress"].urn) for rule in ("N5", "N6", "N7")]
+    k8s["ingress"].props["spec"]["rules"] = [{"host": HOST, "http": {"paths": UNKNOWN}}]
+    rule0 = f"{ING} rules[0]"
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, "http.paths", rule0), k8s["ingress"].urn) for rule in ("N5", "N6", "N7")]
+
+
+def test_unknown_rules_beside_a_default_backend_are_not_a_rule_without_a_host(k8s):
+    """The default backend leads to the proxy; the rules' hosts are unknown, not missing."""
+    k8s["ingress"] = ingress()
+    k8s["ingress"].props["spec"]["rules"] = UNKNOWN
+    k8s["ingress"].props["spec"]["defaultBackend"] = {"service": {"name": "litellm-proxy", "port": {"number": 4000}}}
+    urn = k8s["ingress"].urn
+    assert exposure(run(k8s, PROD_SETTINGS)) == [
+        (later("N5", "spec.rules", ING), urn),
+        (later("N5", "spec.tls / spec.rules[].host", ING), urn),
+        (later("N6", "spec.rules", ING), urn),
+        (later("N7", "spec.rules", ING), urn),
+    ]
+
+
+def test_unknown_ports_of_a_public_service_defer_every_exposure_rule(k8s):
+    k8s["public"] = public_service(UNKNOWN, annotations={})
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, "spec.ports", PUBLIC), k8s["public"].urn) for rule in ("N5", "N6", "N7")]
+
+
+def test_unknown_ports_of_the_backend_service_defer_every_exposure_rule(k8s):
+    """The Service port the Ingress names cannot be traced to a container port."""
+    k8s["ingress"] = ingress(tls=False, annotations={})
+    k8s["proxy_svc"].props["spec"]["ports"] = UNKNOWN
+    what = "spec.ports of Service 'litellm-proxy-svc'"
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, what, PATH0), k8s["ingress"].urn) for rule in ("N5", "N6", "N7")]
