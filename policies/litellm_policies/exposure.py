@@ -144,15 +144,29 @@ def _reached(stack: Stack, route: Route) -> Iterator[tuple[Container, Any]]:
             yield c, _target(route.service, route.port, c)
 
 
-def _proxy_main_routes(stack: Stack, out: list[Finding], rule: str) -> list[tuple[Route, Container]]:
+def _proxy_main_routes(stack: Stack, out: list[Finding], rule: str) -> list[tuple[Route, Container | None]]:
     """Each way in (Ingress or public Service) that reaches a proxy's main port, or may (an
-    unknown port counts), once, with the first such route and proxy."""
-    found: dict[str, tuple[Route, Container]] = {}
+    unknown port counts), once, with the first such route and proxy; then each one whose Service
+    selects pods not known at preview, with None for the proxy (`_judged` decides)."""
+    found: dict[str, tuple[Route, Container | None]] = {}
+    unsure: dict[str, tuple[Route, Container | None]] = {}
     for route in _routes(stack, out, rule):
+        if is_unknown(_selected(stack, route.service)):
+            unsure.setdefault(route.entry.urn, (route, None))
         for c, port in _reached(stack, route):
             if c.role == "proxy" and (is_unknown(port) or port == c.main_port(stack)):
                 found.setdefault(route.entry.urn, (route, c))
-    return list(found.values())
+    # a way in that surely leads to the proxy is judged as a whole (all its hosts / annotations)
+    return list(found.values()) + [v for urn, v in unsure.items() if urn not in found]
+
+
+def _judged(rule: str, route: Route, c: Container | None, found: list[Finding]) -> list[Finding]:
+    """The findings for a way in that leads to proxy `c`. When it is not known whether it leads to
+    a proxy (c None: the Service's selector or the pods' labels are unknown), a way in that would
+    pass passes whatever it reaches, and one that would not is deferred, never a violation."""
+    if c is not None or not found:
+        return found
+    return [deferred(rule, route.where, f"which pods {route.service.label} selects", urn=route.entry.urn)]
 
 
 def _tls_hosts(ing: Resource) -> tuple[set[str], bool]:
@@ -218,21 +232,24 @@ def _ingress_tls(stack: Stack, ing: Resource, out: list[Finding]) -> None:
 def n5_exposure_tls(stack: Stack) -> list[Finding]:
     out: list[Finding] = []
     for route, c in _proxy_main_routes(stack, out, "N5"):
+        found: list[Finding] = []
         if route.entry.kind == "Ingress":
-            _ingress_tls(stack, route.entry, out)
+            _ingress_tls(stack, route.entry, found)
+            out.extend(_judged("N5", route, c, found))
             continue
         annotations = as_dict(get(route.entry.props, "metadata.annotations"))  # UNKNOWN is falsy: never `or {}`
         if is_unknown(annotations) or any(is_unknown(annotations.get(a)) for a in LOAD_BALANCER_TLS_ANNOTATIONS):
-            out.append(deferred("N5", route.entry.label, "metadata.annotations", urn=route.entry.urn))
+            found.append(deferred("N5", route.entry.label, "metadata.annotations", urn=route.entry.urn))
         elif not any(annotations.get(a) for a in LOAD_BALANCER_TLS_ANNOTATIONS):
-            out.append(
+            found.append(
                 violation(
-                    "N5", route.where, f"type {get(route.entry.props, 'spec.type', 'ClusterIP')} to {c.label} over plain HTTP",
+                    "N5", route.where, f"type {get(route.entry.props, 'spec.type', 'ClusterIP')} to {c.label if c else 'the proxy'} over plain HTTP",
                     f"TLS terminated by the load balancer: one of {', '.join(LOAD_BALANCER_TLS_ANNOTATIONS)}",
                     "add the cloud's certificate annotation, or expose the proxy through an Ingress with spec.tls",
                     urn=route.entry.urn,
                 )  # fmt: skip
             )
+        out.extend(_judged("N5", route, c, found))
     return out
 
 
@@ -302,17 +319,19 @@ def n7_edge_body_limit(stack: Stack) -> list[Finding]:
         ing = route.entry
         if ing.kind != "Ingress":
             continue
+        found: list[Finding] = []
         annotations = as_dict(get(ing.props, "metadata.annotations"))  # UNKNOWN is falsy: never `or {}`
         values = [] if is_unknown(annotations) else [annotations.get(a) for a in BODY_LIMIT_ANNOTATIONS]
         if is_unknown(annotations) or any(is_unknown(v) for v in values):
-            out.append(deferred("N7", ing.label, "metadata.annotations", urn=ing.urn))
+            found.append(deferred("N7", ing.label, "metadata.annotations", urn=ing.urn))
         elif not any(v is not None and _finite_size(v) for v in values):
-            found = ", ".join(f"{a} {fmt(v)}" for a, v in zip(BODY_LIMIT_ANNOTATIONS, values))
-            out.append(
+            limits = ", ".join(f"{a} {fmt(v)}" for a, v in zip(BODY_LIMIT_ANNOTATIONS, values))
+            found.append(
                 violation(
-                    "N7", ing.label, f"{found} in front of {c.label}", "a non-zero request-body limit at the edge",
+                    "N7", ing.label, f"{limits} in front of {c.label if c else 'the proxy'}", "a non-zero request-body limit at the edge",
                     "set nginx.ingress.kubernetes.io/proxy-body-size / nginx.org/client-max-body-size, e.g. '25m'",
                     urn=ing.urn,
                 )  # fmt: skip
             )
+        out.extend(_judged("N7", route, c, found))
     return out

@@ -673,3 +673,30 @@ def test_unknown_ports_of_the_backend_service_defer_every_exposure_rule(k8s):
     k8s["proxy_svc"].props["spec"]["ports"] = UNKNOWN
     what = "spec.ports of Service 'litellm-proxy-svc'"
     assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, what, PATH0), k8s["ingress"].urn) for rule in ("N5", "N6", "N7")]
+
+
+def test_n5_a_public_service_whose_selector_is_unknown_defers(k8s):
+    """N6 defers when it cannot tell which pods a way in reaches; N5 did not, and passed. It
+    defers only what would not pass: with the certificate annotation it passes whatever it reaches."""
+    k8s["public"] = public_service([{"port": 443, "targetPort": 4000}], annotations={})
+    k8s["public"].props["spec"]["selector"] = UNKNOWN
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == [(later("N5", f"which pods {PUBLIC} selects", f"{PUBLIC} port 443"), k8s["public"].urn)]
+    k8s["public"].props["metadata"]["annotations"] = TLS_CERT
+    assert reported(run(k8s, PROD_SETTINGS), "N5") == []
+
+
+def test_n5_n7_an_ingress_to_a_service_whose_selector_is_unknown_defers(k8s):
+    k8s["ingress"] = ingress(tls=False, annotations={})
+    k8s["proxy_svc"].props["spec"]["selector"] = UNKNOWN
+    what = "which pods Service 'litellm-proxy-svc' selects"
+    urn = k8s["ingress"].urn
+    assert exposure(run(k8s, PROD_SETTINGS)) == [(later(rule, what, PATH0), urn) for rule in ("N5", "N6", "N7")]
+    paths = k8s["ingress"].props["spec"]["rules"][0]["http"]["paths"]
+    paths.append({"path": "/v1", "pathType": "Prefix", "backend": {"service": {"name": "redis", "port": {"number": 6379}}}})  # a second path ...
+    k8s["redis_svc"].props["spec"]["selector"] = {"app": "litellm-proxy"}  # ... that surely leads to the proxy
+    k8s["redis_svc"].props["spec"]["ports"] = [{"port": 6379, "targetPort": 4000}]
+    assert exposure(run(k8s, PROD_SETTINGS)) == [
+        (no_tls(HOST), urn),  # the whole Ingress is judged: the unknown path adds nothing to N5 / N7
+        (later("N6", what, PATH0), urn),
+        (no_body_limit(), urn),
+    ]
