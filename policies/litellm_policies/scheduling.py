@@ -2,12 +2,14 @@
 
 litellm-n4-replicas-and-pdb checks that a PDB keeps a proxy pod available; a PDB can also keep
 every one of them: maxUnavailable 0, or minAvailable at (or above) the fewest replicas the
-workload runs. Then no voluntary eviction is ever allowed, and `kubectl drain` (a node upgrade,
+workload runs, a percentage counted as Kubernetes' disruption controller counts it (rounded up:
+60 % of 2 replicas is 2). Then no voluntary eviction is ever allowed, and `kubectl drain` (a node upgrade,
 the cluster autoscaler) waits forever on the proxy's nodes.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .detect import Stack, k8s_namespace, pod_labels, selector_matches
@@ -23,12 +25,23 @@ def _blocks_drains(pdb_spec: Any, fewest: Any) -> Any:
     if is_unknown(ma) or is_unknown(mu):
         return ma if is_unknown(ma) else mu
     if mu is not None:
+        # a percentage is rounded up too: any share above 0 % lets at least one pod go
         n = to_number(str(mu).rstrip("%"))
         return f"maxUnavailable {fmt(mu)}" if n == 0 else None
     if ma is None:
         return None
     if isinstance(ma, str) and ma.endswith("%"):
-        return f"minAvailable {ma}" if to_number(ma[:-1]) == 100 else None
+        pct = to_number(ma[:-1])
+        if pct is None:
+            return None  # no number: litellm-n4-replicas-and-pdb reports it
+        if pct >= 100:
+            return f"minAvailable {ma}"  # every pod, at any replica count
+        if is_unknown(fewest):
+            return fewest
+        # the disruption controller rounds a percentage up (intstr.GetScaledValueFromIntOrPercent,
+        # roundUp true): 60% of 2 replicas is ceil(1.2) = 2 pods, all of them
+        need = -(-pct * fewest // 100) if isinstance(pct, int) and isinstance(fewest, int) else math.ceil(pct * fewest / 100)
+        return f"minAvailable {ma} with {fmt(fewest)} replicas (rounded up: {fmt(need)} of {fmt(fewest)} must stay available)" if need >= fewest else None
     if is_unknown(fewest):
         return fewest
     n = to_number(ma)
@@ -39,8 +52,9 @@ def _blocks_drains(pdb_spec: Any, fewest: Any) -> Any:
     "litellm-n4-pdb-allows-drain",
     "N4",
     "N4: a PodDisruptionBudget selecting the proxy pods allows at least one eviction at the fewest replicas the "
-    "workload runs (replicas, or the HPA's minReplicas): not maxUnavailable 0, not minAvailable ≥ that count or "
-    "100%, so a node drain can proceed pod by pod. Fix: maxUnavailable: 1 (or minAvailable below the replicas).",
+    "workload runs (replicas, or the HPA's minReplicas): not maxUnavailable 0, not minAvailable ≥ that count, nor a "
+    "minAvailable percentage that, rounded up as Kubernetes does, is that count (60% of 2 = 2), so a node drain can "
+    "proceed pod by pod. Fix: maxUnavailable: 1 (or minAvailable below the replicas).",
     ADVISORY,
     "kubernetes proxy workloads + HorizontalPodAutoscaler + PodDisruptionBudget",
 )

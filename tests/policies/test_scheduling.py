@@ -204,3 +204,39 @@ def test_two_proxy_containers_in_one_pod_are_one_workload(k8s):
 
 def test_docker_proxies_have_no_pdb_to_judge(docker):
     assert drain(run(docker)) == []
+
+
+# ---------------------------------------------------------------- percentages, as the disruption controller rounds them
+#
+# Kubernetes' disruption controller (pkg/controller/disruption, getExpectedPodCount) scales a
+# percentage with intstr.GetScaledValueFromIntOrPercent(..., roundUp=true), minAvailable and
+# maxUnavailable alike: minAvailable "60%" of 2 replicas is ceil(1.2) = 2 pods, every one of them.
+
+
+@pytest.mark.parametrize(
+    ("spec", "fewest", "why"),
+    [
+        ({"minAvailable": "60%"}, 2, "minAvailable 60% with 2 replicas (rounded up: 2 of 2 must stay available)"),
+        ({"minAvailable": "51%"}, 2, "minAvailable 51% with 2 replicas (rounded up: 2 of 2 must stay available)"),
+        ({"minAvailable": "50%"}, 2, None),  # 1 of 2
+        ({"minAvailable": "67%"}, 3, "minAvailable 67% with 3 replicas (rounded up: 3 of 3 must stay available)"),
+        ({"minAvailable": "66%"}, 3, None),  # ceil(1.98) = 2 of 3
+        ({"minAvailable": "90%"}, 10, None),  # 9 of 10
+        ({"minAvailable": "91%"}, 10, "minAvailable 91% with 10 replicas (rounded up: 10 of 10 must stay available)"),
+        ({"maxUnavailable": "10%"}, 2, None),  # ceil(0.2) = 1 may go
+        ({"maxUnavailable": "1%"}, 10, None),
+    ],
+)
+def test_a_percentage_is_rounded_up_as_kubernetes_does(k8s, spec, fewest, why):
+    k8s["hpa"].props["spec"]["minReplicas"] = fewest
+    how = f"HorizontalPodAutoscaler 'litellm-proxy-hpa' minReplicas {fewest}"
+    vs = [v for v in run(with_pdb(k8s, **spec), PROD) if v.policy_name == POLICY]
+    assert [(v.message, v.urn, v.enforcement) for v in vs] == ([(blocked(why, how), k8s["pdb"].urn, "mandatory")] if why else [])
+
+
+def test_a_percentage_below_100_needs_the_replica_count(k8s):
+    """100 % keeps every pod at any count; 60 % does at 2 replicas, not at 3: unknown count, deferred."""
+    k8s["hpa"].props["spec"]["minReplicas"] = UNKNOWN
+    how = "minReplicas of HorizontalPodAutoscaler 'litellm-proxy-hpa'"
+    assert drain(run(with_pdb(k8s, minAvailable="60%"))) == [(unknown(how), k8s["pdb"].urn)]
+    assert drain(run(with_pdb(k8s, minAvailable="100%"))) == [(blocked("minAvailable 100%", how), k8s["pdb"].urn)]
