@@ -6,6 +6,9 @@ workload that connects to one states the server's limit in an annotation (the li
 program writes them from its `postgres.external` / `redis.external` settings), and these rules
 hold the proxies' budget, rollouts included, against it. A proxy that connects to a server the
 stack does not run and states no limit cannot be judged: a violation saying which annotation to add.
+A proxy whose connection is unknown at preview (DATABASE_URL from a Secret whose value is computed)
+may connect or not: it counts in the budget a pass needs, not in the one a violation needs, and
+what depends on it is deferred.
 """
 
 from __future__ import annotations
@@ -37,16 +40,30 @@ def _stated_limit(c: Container, annotation: str) -> Any:
 def external_budget_findings(stack: Stack, b: Budget, annotation: str) -> list[Finding]:
     if containers(stack, b.role):
         return []  # the server is in the stack: the in-stack budget rule judges it
-    users = [c for c in stack.proxies if c.platform == "k8s" and b.uses(stack, c) is True]
+    k8s = [c for c in stack.proxies if c.platform == "k8s"]
+    connects = {id(c): b.uses(stack, c) for c in k8s}
+    sure = [c for c in k8s if connects[id(c)] is True]
+    # UNKNOWN (e.g. DATABASE_URL from a Secret whose value is unknown at preview) may connect: never skipped
+    maybe = [c for c in k8s if is_unknown(connects[id(c)])]
     out: list[Finding] = []
-    if users and stack.opaque:  # a workload whose containers are unknown may be the server
-        return [deferred(b.rule, c.res.label, f"whether a {b.role} server runs in the stack", urn=c.res.urn) for c in users]
-    workloads = {c.res.urn: c for c in users}
-    total, parts, defer = _budget(stack, users, lambda c: b.per_worker(stack, c))
-    for c in workloads.values():
+    if (sure or maybe) and stack.opaque:  # a workload whose containers are unknown may be the server
+        return [deferred(b.rule, c.res.label, f"whether a {b.role} server runs in the stack", urn=c.res.urn) for c in {c.res.urn: c for c in sure + maybe}.values()]
+    users = {id(c) for c in sure + maybe}
+    workloads: dict[str, Container] = {}
+    for c in k8s:  # the first user container of each workload, in stack order
+        if id(c) in users:
+            workloads.setdefault(c.res.urn, c)
+    sure_urns = {c.res.urn for c in sure}
+    unsure = [c.res.label for urn, c in workloads.items() if urn not in sure_urns]
+    # the budget without the proxies that may not connect (a violation needs no more) and with them (a pass needs them)
+    low, low_parts, low_defer = _budget(stack, sure, lambda c: b.per_worker(stack, c))
+    high, _, high_defer = _budget(stack, sure + maybe, lambda c: b.per_worker(stack, c))
+    for urn, c in workloads.items():
         limit = _stated_limit(c, annotation)
-        if is_unknown(limit) or (limit is not None and (defer or is_unknown(total))):
+        if is_unknown(limit):
             out.append(deferred(b.rule, c.res.label, f"the {b.unit} budget against {annotation}", urn=c.res.urn))
+        elif limit is None and urn not in sure_urns:
+            out.append(deferred(b.rule, c.res.label, f"whether it connects to a {b.role} server outside the stack", urn=c.res.urn))
         elif limit is None:
             out.append(
                 violation(
@@ -55,18 +72,23 @@ def external_budget_findings(stack: Stack, b: Budget, annotation: str) -> list[F
                     f"add metadata.annotations[{annotation!r}] with the managed server's {b.setting}", urn=c.res.urn,
                 )  # fmt: skip
             )
-        elif total + b.reserve > limit:
-            need = total + b.reserve
+        elif urn in sure_urns and not low_defer and not is_unknown(low) and low + b.reserve > limit:
+            need = low + b.reserve
             out.append(
                 violation(
                     b.rule, c.res.label,
                     f"the external {b.role} server's {b.setting} {fmt(limit)} ({annotation}) but the proxies can open "
-                    + " + ".join(parts) + f" = {num(total)} {b.unit} + {b.reserve} reserve = {num(need)}",
+                    + " + ".join(low_parts) + f" = {num(low)} {b.unit} + {b.reserve} reserve = {num(need)}",
                     f"{b.setting} ≥ {num(need)}",
                     f"raise the managed server's {b.setting} to {num(need)} (and the annotation with it), or lower the pool / workers / autoscaler maximum / maxSurge",
                     urn=c.res.urn,
                 )  # fmt: skip
             )
+        elif high_defer or is_unknown(high):
+            out.append(deferred(b.rule, c.res.label, f"the {b.unit} budget against {annotation}", urn=c.res.urn))
+        elif high + b.reserve > limit:  # over the limit only with proxies that may not connect
+            who = ", ".join(unsure)
+            out.append(deferred(b.rule, c.res.label, f"the {b.unit} budget against {annotation} (whether {who} connects to the {b.role} server)", urn=c.res.urn))
     return out
 
 

@@ -6,6 +6,7 @@ import pytest
 from .policy_fixtures import PROD, T_DEPLOY, R, container, k8s_stack, run, second_proxy, second_proxy_container, set_arg, set_env, update_config
 
 from litellm_policies import UNKNOWN
+from ops.pr_check import policy_config
 
 PG = "litellm-gateway/postgres-max-connections"
 REDIS = "litellm-gateway/redis-maxclients"
@@ -21,6 +22,13 @@ ROLLOUT = (
     " S = maxSurge 1 of Deployment 'litellm-proxy' (the default 25% of 3, rounded up); replaced pods keep their pools while they drain)"
 )
 PG_PART = f"10 (pool 10 (general_settings.database_connection_pool_limit in ConfigMap 'litellm-config' key 'config.yaml')) × 4 workers × {ROLLOUT}"
+#: the canary Deployment of `second_proxy`: 2 replicas (no autoscaler targets it), 2 × 2 + 1 in an update
+CANARY_ROLLOUT = (
+    "5 instances (rollout 2R + S = 2 × 2 + 1: R = Deployment 'litellm-proxy-canary' replicas 2, S = maxSurge 1 of"
+    " Deployment 'litellm-proxy-canary' (the default 25% of 2, rounded up); replaced pods keep their pools while they drain)"
+)
+#: prod's own settings: D2/R2 mandatory, deferrals advisory
+PROD_SETTINGS = policy_config("prod")
 REDIS_PART = f"50 (pool 50 (HARDENING R2)) × 4 workers × {ROLLOUT}"
 
 
@@ -268,3 +276,53 @@ def test_the_pool_comes_from_the_proxy_config():
     s["proxy"].props["metadata"]["annotations"][PG] = "93"
     part = PG_PART.replace("10 (pool 10", "3 (pool 3")
     assert ext_findings(run(s)) == [(d2_small(93, part, 84), s["proxy"].urn)]
+
+
+# ---------------------------------------------------------------- a proxy whose connection is unknown at preview
+#
+# DATABASE_URL / REDIS_HOST from a Secret whose value is only known after apply: the proxy may
+# connect to the managed server or not. It is neither skipped (a pass) nor a user for sure (a
+# violation): what holds whether it connects or not is judged, the rest deferred.
+
+
+def unknown_connection(s):
+    s["secret"].props["stringData"]["database-url"] = UNKNOWN
+    return s
+
+
+def test_a_proxy_whose_connection_is_unknown_and_states_no_limit_defers():
+    s = unknown_connection(external(pg=None))
+    assert ext_findings(run(s, PROD_SETTINGS)) == [(defer("whether it connects to a postgres server outside the stack", D2_EXT), s["proxy"].urn)]
+
+
+def test_a_proxy_whose_connection_is_unknown_is_judged_against_a_stated_limit():
+    """A stated limit that holds the budget with the proxy counted passes whether it connects or not;
+    one that does not is deferred (it is a violation only if the proxy connects)."""
+    s = unknown_connection(external(pg="290"))
+    assert ext_findings(run(s, PROD_SETTINGS)) == []
+    s["proxy"].props["metadata"]["annotations"][PG] = "289"
+    assert ext_findings(run(s, PROD_SETTINGS)) == [
+        (defer(f"the connections budget against {PG} (whether {PROXY} connects to the postgres server)", D2_EXT), s["proxy"].urn)
+    ]
+
+
+def test_a_proxy_whose_connection_is_unknown_counts_in_the_budget_of_the_others():
+    """The canary surely connects; the first proxy may. 200 + 10 fits 250 without it, not with it
+    (280 more): deferred; what is over the limit without it is a violation."""
+    s = external(pg="250")
+    canary = second_proxy(s)
+    canary.props["metadata"]["annotations"] = {PG: "250", REDIS: "3000"}
+    set_env(container(canary), "DATABASE_URL", "postgresql://litellm@db.example.com:5432/litellm")
+    unknown_connection(s)
+    canary_label = "Deployment 'litellm-proxy-canary'"
+    pending = defer(f"the connections budget against {PG} (whether {PROXY} connects to the postgres server)", D2_EXT)
+    assert [(m, u) for m, u in ext_findings(run(s, PROD_SETTINGS)) if m.startswith("[D2]")] == [
+        (pending, s["proxy"].urn),
+        (pending.replace(f"of {PROXY}", f"of {canary_label}"), canary.urn),
+    ]
+    canary.props["metadata"]["annotations"][PG] = "209"
+    canary_part = PG_PART.replace(ROLLOUT, CANARY_ROLLOUT)
+    assert [(m, u) for m, u in ext_findings(run(s, PROD_SETTINGS)) if m.startswith("[D2]")] == [
+        (pending, s["proxy"].urn),
+        (d2_small(209, canary_part, 200, canary_label), canary.urn),
+    ]
