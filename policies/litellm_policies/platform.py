@@ -323,7 +323,10 @@ def n1_datastores_private(stack: Stack) -> list[Finding]:
                         urn=urn,
                     )
                 )
-            if get(res.props, "publishAllPorts") is True:
+            publish_all = get(res.props, "publishAllPorts")
+            if is_unknown(publish_all):  # unknown is not false
+                out.append(deferred("N1", c.label, "publishAllPorts", urn=urn))
+            elif publish_all is True:
                 out.append(violation("N1", c.label, "publishAllPorts true", "no published ports", "remove publish_all_ports", urn=urn))
             ports = as_list(get(res.props, "ports"))
             if is_unknown(ports):

@@ -286,6 +286,7 @@ def _n1_deferred(what, where):
         ({"networksAdvanced": UNKNOWN}, [_n1_deferred("networksAdvanced / networkMode", "Container 'redis'")]),
         ({"networkMode": UNKNOWN}, [_n1_deferred("networksAdvanced / networkMode", "Container 'redis'")]),
         ({"publishAllPorts": True}, ["[N1] Container 'redis': found publishAllPorts true; required no published ports. Fix: remove publish_all_ports"]),
+        ({"publishAllPorts": UNKNOWN}, [_n1_deferred("publishAllPorts", "Container 'redis'")]),  # unknown is not false
         ({"ports": UNKNOWN}, [_n1_deferred("ports", "Container 'redis'")]),
         ({"ports": [UNKNOWN]}, [_n1_deferred("a published port's ip", "Container 'redis'")]),
         (
