@@ -111,7 +111,10 @@ def d5_proxy_never_migrates(res: Resource, stack: Stack) -> list[Finding]:
                     "set the env var DISABLE_SCHEMA_UPDATE=true on the proxy container",
                 )
             )
-        if c.has_flag("--use_prisma_db_push") is True:
+        push = c.has_flag("--use_prisma_db_push")
+        if is_unknown(push):  # an arg unknown at preview may be it
+            out.append(deferred("D5", c.label, "whether its args hold --use_prisma_db_push"))
+        elif push is True:
             out.append(
                 violation(
                     "D5",

@@ -1074,3 +1074,11 @@ def test_d6_docker_a_volume_of_unknown_name_does_not_hide_the_next_mount(docker)
         f"[D6] {DEFER}: the data volume name of Container 'postgres' {D6_POLICY}",
         f"[D6] Container 'postgres': found an anonymous volume at {PG_DATA}; required a persistent named volume. {DOCKER_FIX}",
     ]
+
+
+def test_d5_args_unknown_in_part_defer_the_db_push_check(k8s):
+    """An arg unknown at preview may be --use_prisma_db_push: deferred, not a pass."""
+    container(k8s["proxy"])["args"].append(UNKNOWN)
+    assert reported(run(k8s), "D5") == [
+        (f"[D5] {DEFER}: whether its args hold --use_prisma_db_push of {PROXY} {D5_RES}", k8s["proxy"].urn)
+    ]
