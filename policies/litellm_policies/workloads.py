@@ -161,14 +161,17 @@ def min_instances(stack: Stack, res: Resource) -> tuple[Any, str]:
 
 def _connects(stack: Stack, c: Container, env_names: tuple[str, ...], config_says: Callable[[dict], bool]) -> Any:
     """True when an env var names the server or a config the proxy loads uses it; UNKNOWN when
-    neither says so but an env value is unknown until apply; else False."""
+    neither says so but an env value or a config is unknown until apply; else False."""
     vals = [c.env_value(n, stack) for n in env_names]
     if any(v not in (None, "") and not is_unknown(v) for v in vals):
         return True
     cfgs = stack.configs_for(c)
     if isinstance(cfgs, list) and any(isinstance(cfg.data, dict) and config_says(cfg.data) for cfg in cfgs):
         return True
-    if any(is_unknown(v) for v in vals):
+    # a config computed at apply may name the server; one a resource policy cannot see (partial
+    # stack) is judged by the stack policy that sees it
+    config_pending = (is_unknown(cfgs) and not stack.partial) or (isinstance(cfgs, list) and any(is_unknown(cfg.data) for cfg in cfgs))
+    if any(is_unknown(v) for v in vals) or config_pending:
         return UNKNOWN
     return False
 

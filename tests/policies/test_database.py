@@ -1082,3 +1082,15 @@ def test_d5_args_unknown_in_part_defer_the_db_push_check(k8s):
     assert reported(run(k8s), "D5") == [
         (f"[D5] {DEFER}: whether its args hold --use_prisma_db_push of {PROXY} {D5_RES}", k8s["proxy"].urn)
     ]
+
+
+def test_d2_a_proxy_whose_config_is_unknown_and_env_names_no_database_is_deferred_not_passed(k8s):
+    """The config may set general_settings.database_url: until it is known, whether the proxy
+    counts in the budget is not (workloads._connects took an unknown config for "no database")."""
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] not in ("DATABASE_URL", "DATABASE_HOST")]
+    k8s["config"].props["data"]["config.yaml"] = UNKNOWN
+    assert findings(run(k8s), "D2") == [
+        "[D2] deferred: value unknown until apply: the pool of Deployment 'litellm-proxy' container 'proxy' of "
+        "StatefulSet 'postgres' container 'postgres' (policy litellm-d2-connection-budget)"
+    ]
