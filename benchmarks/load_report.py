@@ -333,8 +333,9 @@ Command: `{data['command']}` (from the project root). Runtime: **{data['runtime_
 Setup: one Docker network of the benchmark's own; one Redis (the small class's settings, `maxclients`
 the sum of every proxy's R2 budget: 50 per worker, + 10), one mock upstream (`MOCK_LATENCY_MS={data['mock_latency_ms']}`), and
 {len(px)} proxies ({', '.join(px)}) that all stay up while only one is loaded (their idle CPU is in the
-per-run table). Every request carries a unique message, so LiteLLM's Redis response cache (on in the
-rendered config) never answers for the upstream. Each round measures the variants in alternating order
+per-run table). The rendered config's Redis response cache is opt-in (`responseCache`), and no
+request asks for it; every request carries a unique message all the same, so where a variant looks
+up every request (`hardened-always-cache`) the cache never answers for the upstream. Each round measures the variants in alternating order
 ({', '.join(px)}, then reversed): {plan['rounds']} round(s) of {plan['saturation_s']:g} s at 64
 connections (saturation, with a health probe every 100 ms on a new connection) and, for
 {', '.join(VARIANTS)}, {plan['moderate_s']:g} s at 8 connections (moderate load); then the overload runs
