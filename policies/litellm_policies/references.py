@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from .common import containers
 from .detect import Container, Stack, _known_list, _volume_sources, k8s_namespace
-from .model import Finding, violation
+from .model import Finding, is_unknown, violation
 from .registry import MANDATORY, Setting, stack_policy
 from .values import get
 
@@ -45,6 +45,15 @@ def references(c: Container) -> Iterator[tuple[str, Any, str]]:
                 yield kind, name, f"volume {v.get('name')}"
 
 
+def _in_stack(obj: Any, namespace: Any) -> bool:
+    """The object the pod reads is the stack's: found, and not one of the same name in another
+    namespace (a pod reads its own namespace's objects only)."""
+    if obj is None:
+        return False
+    theirs = obj if is_unknown(obj) else k8s_namespace(obj)
+    return not (isinstance(namespace, str) and isinstance(theirs, str) and theirs != namespace)
+
+
 def _trusted(kind: str, namespace: Any, name: str, trusted: set[str]) -> bool:
     return f"{kind}/{name}" in trusted or (isinstance(namespace, str) and f"{kind}/{namespace}/{name}" in trusted)
 
@@ -70,7 +79,7 @@ def s7_outside_references(stack: Stack) -> list[Finding]:
         for kind, name, how in references(c):
             # in the stack (UNKNOWN: named by an output of it, judged on the next preview; a stack
             # policy sees every resource, so a known name is never UNKNOWN here)
-            if stack.k8s_named(kind, name, ns, c.res) is not None or not isinstance(name, str):
+            if not isinstance(name, str) or _in_stack(stack.k8s_named(kind, name, ns, c.res), ns):
                 continue
             if _trusted(kind, ns, name, trusted):
                 continue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from litellm_policies import UNKNOWN
 
-from .policy_fixtures import container, pod, reported, run
+from .policy_fixtures import T_SECRET, R, container, pod, reported, run
 
 PROD = json.loads((Path(__file__).parents[2] / "policies/config/prod.json").read_text())
 POLICY = "litellm-s7-outside-references-trusted"
@@ -91,3 +91,20 @@ def test_s7_docker_containers_are_passed_over_and_the_kubernetes_ones_still_judg
     judged on its Kubernetes containers, whatever comes first."""
     container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": "outside-secret"}})
     assert reported(run([*docker.values(), *k8s.values()], PROD), "S7") == [outside("Secret", "litellm/outside-secret", "envFrom")]
+
+
+def test_s7_an_object_of_the_same_name_in_another_namespace_is_not_the_one_the_pod_reads(k8s):
+    """A pod reads Secrets of its own namespace: a stack Secret 'outside-secret' in namespace
+    'other' does not make litellm/outside-secret the stack's."""
+    k8s["decoy"] = R(T_SECRET, "decoy", {"metadata": {"name": "outside-secret", "namespace": "other"}, "stringData": {"k": "v"}})
+    container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": "outside-secret"}})
+    assert reported(run(k8s, PROD), "S7") == [outside("Secret", "litellm/outside-secret", "envFrom")]
+
+
+def test_s7_a_secret_the_stack_names_at_apply_is_the_one_a_dependent_pod_reads(k8s):
+    """An auto-named Secret (its name known only after apply) that the proxy depends on is the
+    one whose name the proxy reads: the stack's, not an outside object."""
+    k8s["auto"] = R(T_SECRET, "proxy-extra", {"metadata": {"name": UNKNOWN, "namespace": "litellm"}, "stringData": {"k": "v"}})
+    k8s["proxy"].dependencies.append(k8s["auto"].urn)
+    container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": "proxy-extra-1a2b3c"}})
+    assert reported(run(k8s, PROD), "S7") == []
