@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from .common import containers
 from .detect import Container, Stack, _known_list, _volume_sources, k8s_namespace
-from .model import Finding, is_unknown, violation
+from .model import Finding, Resource, violation
 from .registry import MANDATORY, Setting, stack_policy
 from .values import get
 
@@ -45,12 +45,13 @@ def references(c: Container) -> Iterator[tuple[str, Any, str]]:
                 yield kind, name, f"volume {v.get('name')}"
 
 
-def _in_stack(obj: Any, namespace: Any) -> bool:
+def _in_stack(obj: Resource | None, namespace: Any) -> bool:
     """The object the pod reads is the stack's: found, and not one of the same name in another
-    namespace (a pod reads its own namespace's objects only)."""
+    namespace (a pod reads its own namespace's objects only). A stack policy sees every resource,
+    so an object looked up by a known name is a Resource or None, never UNKNOWN."""
     if obj is None:
         return False
-    theirs = obj if is_unknown(obj) else k8s_namespace(obj)
+    theirs = k8s_namespace(obj)
     return not (isinstance(namespace, str) and isinstance(theirs, str) and theirs != namespace)
 
 

@@ -108,3 +108,10 @@ def test_s7_a_secret_the_stack_names_at_apply_is_the_one_a_dependent_pod_reads(k
     k8s["proxy"].dependencies.append(k8s["auto"].urn)
     container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": "proxy-extra-1a2b3c"}})
     assert reported(run(k8s, PROD), "S7") == []
+
+
+def test_s7_of_two_objects_of_that_name_the_one_in_the_pods_namespace_is_read(k8s):
+    k8s["decoy"] = R(T_SECRET, "decoy", {"metadata": {"name": "shared", "namespace": "other"}, "stringData": {"k": "v"}})
+    k8s["mine"] = R(T_SECRET, "mine", {"metadata": {"name": "shared", "namespace": "litellm"}, "stringData": {"k": "v"}})
+    container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": "shared"}})
+    assert reported(run(k8s, PROD), "S7") == []
