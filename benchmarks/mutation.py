@@ -63,7 +63,7 @@ MODULES: dict[str, list[str]] = {
     "policies/litellm_policies/health.py": ["tests/policies/test_health_routing_observability.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/observability.py": ["tests/policies/test_health_routing_observability.py"],
     "policies/litellm_policies/platform.py": ["tests/policies/test_platform.py", "tests/policies/test_bypasses.py"],
-    "policies/litellm_policies/proxy.py": ["tests/policies/test_proxy.py", "tests/policies/test_bypasses.py"],
+    "policies/litellm_policies/proxy.py": ["tests/policies/test_proxy.py", "tests/policies/test_proxy_messages.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/routing.py": ["tests/policies/test_health_routing_observability.py"],
     "policies/litellm_policies/secrets.py": ["tests/policies/test_secrets.py", "tests/policies/test_secret_files.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/exposure.py": ["tests/policies/test_exposure.py"],
