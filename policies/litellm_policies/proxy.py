@@ -295,7 +295,7 @@ def p4_graceful_shutdown(stack: Stack) -> list[Finding]:
                     c.label,
                     f"{gsrc} below the longest request, {num(rt)} s ({rsrc})",
                     f"a stop grace ≥ {num(rt)} s",
-                    f"set {knob} above request_timeout (e.g. {num(rt) if isinstance(rt, int) else rt} + drain margin)",
+                    f"set {knob} above request_timeout (e.g. {num(rt)} + drain margin)",
                     urn=urn,
                 )
             )

@@ -833,3 +833,58 @@ def test_p10_config_provided_in_full(k8s, docker):
     assert reported(run(docker), "P10") == []  # the path is unknown, but the proxy's upload is there
     props["uploads"] = []
     assert (f"[P10] {DEFER}: --config / CONFIG_FILE_PATH of {DOCKER} {provided}", docker["proxy"].urn) in reported(run(docker), "P10")
+
+
+# ---------------------------------------------------------------- cases added after the measured run (their survivors)
+
+
+def test_p8_the_limit_from_a_config_map_of_the_stack(k8s):
+    c = container(k8s["proxy"])
+    c["args"] = set_arg(c["args"], "--max_requests_before_restart", remove=True)
+    set_env(c, "MAX_REQUESTS_BEFORE_RESTART", value_from=from_config_map("recycle"))
+    env_config_map(k8s, {"recycle": "10000"})
+    assert reported(run(k8s), "P8") == []
+    c["args"] = set_arg(c["args"], "--max_requests_before_restart_jitter", "0")
+    assert reported(run(k8s), "P8") == [(f"[P8] {PROXY}: {_p8_jitter('0')}", k8s["proxy"].urn)]
+
+
+def test_p10_litellm_settings_not_a_mapping(k8s):
+    update_config(k8s["config"], lambda d: d.update(litellm_settings="x"))
+    assert (
+        f"[P10] {CONFIG}: found litellm_settings 'x'; required a mapping. Fix: make litellm_settings a mapping",
+        k8s["config"].urn,
+    ) in reported(run(k8s), "P10")
+
+
+@pytest.mark.parametrize("first", ["model_list: [\n  - {model_name: a", UNKNOWN], ids=["does not parse", "unknown"])
+def test_p10_a_broken_or_unknown_upload_does_not_hide_the_next(docker, first):
+    import yaml
+
+    props = docker["proxy"].props
+    props["uploads"][0]["content"] = first
+    props["uploads"].append({"file": "/app/b.yaml", "content": yaml.safe_dump({"model_list": [], "litellm_setting": {}})})
+    found = [m for m, _ in reported(run(docker), "P10") if "(policy litellm-p10-settings-in-sight)" not in m]
+    assert (
+        f"[P10] {DOCKER} upload '/app/b.yaml': found top-level key 'litellm_setting' that LiteLLM does not read; required only LiteLLM"
+        " config sections. Fix: remove or move 'litellm_setting' (did you mean one of general_settings / litellm_settings / router_settings?)"
+    ) in found
+
+
+def test_p10_a_proxy_without_a_config_does_not_hide_the_next(docker):
+    second_proxy(docker)
+    for res, edit in ((docker["proxy"], "remove"), (docker["proxy2"], "/etc/other.yaml")):
+        cmd = res.props["command"]
+        res.props["command"] = set_arg(cmd, "--config", remove=True) if edit == "remove" else set_arg(cmd, "--config", edit)
+    assert reported(run(docker), "P10") == [
+        (
+            f"[P10] {DOCKER}: found no --config and no CONFIG_FILE_PATH; required a config file. Fix: pass --config /app/config.yaml and mount the config there",
+            docker["proxy"].urn,
+        ),
+        (
+            f"[P10] {DOCKER_2}: found --config /etc/other.yaml but no ConfigMap/Secret/upload in the stack provides it;"
+            " required the config provided at that path. Fix: mount the config at /etc/other.yaml",
+            docker["proxy2"].urn,
+        ),
+    ]
+    docker["proxy"].props["command"] = set_arg(docker["proxy"].props["command"], "--config", UNKNOWN)  # its upload may be it
+    assert [u for _, u in reported(run(docker), "P10")] == [docker["proxy2"].urn]
