@@ -144,6 +144,10 @@ def stage(module: str, tests_from: str | None = None) -> Path:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "venv", "litellm_policies"))
         else:
             shutil.copy2(src, dst)
+    # tests/policies/test_pack.py reads the rule catalogue at ../shared/HARDENING.md from the root,
+    # and mutmut runs the tests from <work>/mutants
+    (work / "shared").mkdir()
+    shutil.copy2(ROOT.parent / "shared" / "HARDENING.md", work / "shared" / "HARDENING.md")
     # the pack's folder stays on pythonpath for its config files, but without the rules, which
     # come from src/ (mutated) only
     ini = (work / "pytest.ini").read_text()
