@@ -73,7 +73,8 @@ MODULES: dict[str, list[str]] = {
     "policies/litellm_policies/scheduling.py": ["tests/policies/test_scheduling.py", "tests/policies/test_platform.py"],
     # the helpers the budget, Redis and secret rules share (replica counts, rollout N, server settings)
     "policies/litellm_policies/workloads.py": [
-        "tests/policies/test_database.py", "tests/policies/test_cache.py", "tests/policies/test_platform.py", "tests/policies/test_secrets.py",
+        "tests/policies/test_workloads.py", "tests/policies/test_database.py", "tests/policies/test_cache.py",
+        "tests/policies/test_platform.py", "tests/policies/test_secrets.py",
     ],
     # recognising LiteLLM/Postgres/Redis containers and reading their env, options and configs:
     # every rule goes through it, so every policy test file runs against its mutants

@@ -9,15 +9,17 @@ from typing import Any, Callable
 from .detect import (
     Container,
     Stack,
+    _mounted_key,
+    _volume_sources,
     conf_files_in,
     is_k8s,
+    k8s_data_value,
     k8s_name,
     k8s_namespace,
-    pod_labels,
     token_is_unknown,
 )
 from .model import UNKNOWN, Resource, is_unknown
-from .values import get, num, to_number
+from .values import as_list, get, num, to_number
 
 SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 
@@ -211,20 +213,57 @@ def _conf_lines(text: str) -> dict[str, str]:
     return out
 
 
-def _mounted_conf_files(stack: Stack, c: Container) -> list[tuple[str, Any, str]]:
+def _conf_paths(toks: list[str]) -> list[Any]:
+    """The files a server reads its settings from: Postgres `config_file=PATH` (`-c`, `--`,
+    dashes or underscores), redis-server's config file (an argument ending in `.conf`).
+    [None] when a token names a config file but no path can be read from it: any file."""
+    out: list[Any] = []
+    for t in toks:
+        tl = t.lower().replace("-", "_")
+        if "config_file=" in tl:
+            out.append(t[tl.index("config_file=") + len("config_file="):])
+        elif t.endswith(".conf") and "=" not in t:
+            out.append(t)
+    return out or [None]
+
+
+def _mounted_conf_files(stack: Stack, c: Container, paths: list[Any]) -> list[tuple[str, Any, str]]:
+    """(key/path, text | UNKNOWN, where) of the config files at `paths` (None: any): a Docker
+    container's uploads; on Kubernetes, the ConfigMap / Secret keys that this container's volume
+    mounts put there. A volume of the pod this container does not mount is not read, and a
+    ConfigMap / Secret it mounts there that the pack cannot read is UNKNOWN, not absent: its
+    file may set the value (a default assumed instead would be a pass by default)."""
     if c.platform == "docker":
-        return conf_files_in(c.res)
-    out = []
-    vols = get(c.pod or {}, "volumes")
-    for v in vols if isinstance(vols, list) else []:
-        if isinstance(v, dict) and isinstance(v.get("configMap"), dict):
-            obj = stack.k8s_named("ConfigMap", v["configMap"].get("name"), k8s_namespace(c.res), c.res)
-        elif isinstance(v, dict) and isinstance(v.get("secret"), dict):
-            obj = stack.k8s_named("Secret", v["secret"].get("secretName"), k8s_namespace(c.res), c.res)
-        else:
-            continue
-        if isinstance(obj, Resource):
-            out.extend(conf_files_in(obj))
+        return [f for f in conf_files_in(c.res) if None in paths or f[0] in paths]
+    mounts = as_list(get(c.spec, "volumeMounts"))
+    vols = as_list(get(c.pod or {}, "volumes"))
+    unknown = [("volumes", UNKNOWN, f"the volumes of {c.label} (unknown until apply)")]
+    if is_unknown(mounts) or is_unknown(vols):
+        return unknown
+    vols = vols if isinstance(vols, list) else []
+    by_name = {v.get("name"): v for v in vols if isinstance(v, dict)}
+    out: list[tuple[str, Any, str]] = []
+    for path in paths:
+        for m in mounts if isinstance(mounts, list) else []:
+            if is_unknown(m) or (isinstance(m, dict) and any(is_unknown(m.get(k)) for k in ("name", "mountPath", "subPath"))):
+                return out + unknown
+            v = by_name.get(m.get("name")) if isinstance(m, dict) else None
+            if v is None and any(is_unknown(x) or (isinstance(x, dict) and is_unknown(x.get("name"))) for x in vols):
+                return out + unknown
+            for kind, name, items in _volume_sources(v) if isinstance(v, dict) else []:
+                hit, key = _mounted_key(m, items, path)
+                if not hit:
+                    continue
+                obj = stack.k8s_named(kind, name, k8s_namespace(c.res), c.res)
+                if not isinstance(obj, Resource):
+                    what = f"{kind} '{name}'" if isinstance(name, str) else f"a {kind} named at apply"
+                    out.append((str(name), UNKNOWN, f"{what} ({'unknown until apply' if is_unknown(obj) else 'not in the stack'})"))
+                elif key is None:
+                    out.extend(conf_files_in(obj))
+                else:
+                    text = k8s_data_value(obj, key)
+                    if text is not None:
+                        out.append((key, text, f"{obj.label} key '{key}'" + (" (unknown until apply)" if is_unknown(text) else "")))
     return out
 
 
@@ -261,7 +300,7 @@ def server_setting(stack: Stack, c: Container, name: str, env_names: tuple[str, 
             return v, f"{env_name} env of {c.label}"
     uses_conf = any("config_file" in t.lower() or t.endswith(".conf") for t in toks)
     if uses_conf:
-        for key, text, where in _mounted_conf_files(stack, c):
+        for key, text, where in _mounted_conf_files(stack, c, _conf_paths(toks)):
             if is_unknown(text):
                 return UNKNOWN, where
             if isinstance(text, str):
@@ -287,17 +326,3 @@ def redis_maxclients(stack: Stack, c: Container) -> tuple[Any, str]:
         return 10000, "Redis default maxclients 10000 (not set)"
     n = to_number(v)
     return (UNKNOWN if n is None else n), where
-
-
-def pods_selected(stack: Stack, selector: Any, namespace: Any = None) -> list[tuple[Resource, Any]]:
-    """Workloads whose pod template labels a selector matches: (resource, True|UNKNOWN)."""
-    from .detect import selector_matches, pod_template_path
-
-    out = []
-    for r in stack.resources:
-        if pod_template_path(r) is None:
-            continue
-        m = selector_matches(selector, pod_labels(r))
-        if m is True or is_unknown(m):
-            out.append((r, m))
-    return out
