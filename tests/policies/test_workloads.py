@@ -377,3 +377,114 @@ def test_docker_redis_conf_upload(docker):
     r["command"] = ["redis-server", "/tmp/redis.conf", "--maxmemory", "400mb"]
     r["uploads"] = [{"file": "/tmp/redis.conf", "content": "maxclients 50\n"}]
     assert workloads.redis_maxclients(stack_of(docker), server(stack_of(docker), docker["redis"])) == (50, "Container 'redis' upload '/tmp/redis.conf'")
+
+
+# ---------------------------------------------------------------- settings read from args and env
+
+PG_ARGS = f"{PG} args"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["-c", "max_connections=50"], {}, (50, PG_ARGS)),
+        (["-c", "MAX_CONNECTIONS=50"], {}, (50, PG_ARGS)),
+        (["-cmax_connections=50"], {}, (50, PG_ARGS)),
+        (["--max_connections=50"], {}, (50, PG_ARGS)),
+        (["--max-connections=50"], {}, (50, PG_ARGS)),
+        (["-c", "shared_buffers=1GB", "-c", "max_connections=50"], {}, (50, PG_ARGS)),
+        (["-c", "max_connections=many"], {}, (UNKNOWN, PG_ARGS)),
+        ([], {"POSTGRESQL_MAX_CONNECTIONS": "60"}, (60, f"POSTGRESQL_MAX_CONNECTIONS env of {PG}")),
+        ([], {"POSTGRESQL_MAX_CONNECTIONS": ""}, (100, "Postgres default max_connections 100 (not set)")),
+        ([], {"POSTGRESQL_MAX_CONNECTIONS": UNKNOWN}, (UNKNOWN, f"POSTGRESQL_MAX_CONNECTIONS env of {PG}")),
+        (["-c", "max_connections=50"], {"POSTGRESQL_MAX_CONNECTIONS": "60"}, (50, PG_ARGS)),  # args first
+        ([], {}, (100, "Postgres default max_connections 100 (not set)")),
+        (UNKNOWN, {}, (UNKNOWN, f"{PG} args (unknown until apply)")),
+    ],
+)
+def test_postgres_max_connections_from_args_and_env(k8s, args, env, expected):
+    c = container(k8s["postgres"])
+    c["args"] = args
+    c["env"] += [{"name": n, "value": v} for n, v in env.items()]
+    assert workloads.pg_max_connections(stack_of(k8s), server(stack_of(k8s), k8s["postgres"])) == expected
+
+
+REDIS = "Deployment 'redis' container 'redis'"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--maxclients", "70"], {}, (70, f"{REDIS} args")),
+        (["--MaxClients", "70"], {}, (70, f"{REDIS} args")),  # redis-server lower-cases directive names
+        (["--port", "6379", "--maxclients"], {}, (UNKNOWN, f"{REDIS} args")),
+        (["--maxclients", "$(UNSET_VAR)"], {}, (UNKNOWN, f"{REDIS} args")),
+        ([], {"REDIS_ARGS": "--save '' --maxclients 80"}, (80, f"REDIS_ARGS env of {REDIS}")),
+        ([], {"REDIS_ARGS": "--save ''", "REDIS_EXTRA_FLAGS": "--maxclients 90"}, (90, f"REDIS_EXTRA_FLAGS env of {REDIS}")),
+        ([], {"REDIS_ARGS": "--maxclients"}, (10000, "Redis default maxclients 10000 (not set)")),
+        ([], {"REDIS_ARGS": UNKNOWN}, (UNKNOWN, f"REDIS_ARGS env of {REDIS}")),
+        ([], {}, (10000, "Redis default maxclients 10000 (not set)")),
+    ],
+)
+def test_redis_maxclients_from_args_and_env(k8s, args, env, expected):
+    c = container(k8s["redis"])
+    c["args"] = args
+    c["env"] += [{"name": n, "value": v} for n, v in env.items()]
+    assert workloads.redis_maxclients(stack_of(k8s), server(stack_of(k8s), k8s["redis"])) == expected
+
+
+# ---------------------------------------------------------------- does a proxy connect to Postgres / Redis
+
+
+def without_redis(d: dict) -> None:
+    d["router_settings"].pop("redis_host")
+    d["litellm_settings"].pop("cache")
+    d["litellm_settings"].pop("cache_params")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: None, False),
+        (lambda d: d["router_settings"].update(redis_host="redis"), True),
+        (lambda d: d["litellm_settings"].update(cache=True), True),
+        (lambda d: d["litellm_settings"].update(cache="yes"), False),  # LiteLLM tests `is True`
+        (lambda d: d["litellm_settings"].update(cache_params={"host": "redis"}), True),
+        (lambda d: d["general_settings"].update(use_redis_transaction_buffer=True), True),
+        (lambda d: d["general_settings"].update(use_redis_transaction_buffer=False), False),
+    ],
+)
+def test_a_proxy_uses_redis_when_its_config_says_so(k8s, edit, expected):
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] not in ("REDIS_HOST", "REDIS_URL")]
+    update_config(k8s["config"], lambda d: (without_redis(d), edit(d)))
+    st = stack_of(k8s)
+    assert workloads.uses_redis(st, server(st, k8s["proxy"])) is expected
+
+
+@pytest.mark.parametrize(
+    ("env", "config_url", "expected"),
+    [
+        ({"DATABASE_URL": "postgresql://x"}, None, True),
+        ({"DATABASE_HOST": "postgres"}, None, True),
+        ({"DATABASE_URL": ""}, None, False),
+        ({}, "os.environ/DATABASE_URL", True),
+        ({}, None, False),
+        ({"DATABASE_URL": UNKNOWN}, None, UNKNOWN),
+    ],
+)
+def test_a_proxy_uses_the_database_when_env_or_config_names_it(k8s, env, config_url, expected):
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] != "DATABASE_URL"] + [{"name": n, "value": v} for n, v in env.items()]
+    if config_url:
+        update_config(k8s["config"], lambda d: d["general_settings"].update(database_url=config_url))
+    st = stack_of(k8s)
+    assert workloads.uses_db(st, server(st, k8s["proxy"])) is expected
+
+
+def test_a_config_unknown_until_apply_may_name_the_database(k8s):
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] != "DATABASE_URL"]
+    k8s["config"].props["data"]["config.yaml"] = UNKNOWN
+    st = stack_of(k8s)
+    assert workloads.uses_db(st, server(st, k8s["proxy"])) is UNKNOWN
