@@ -349,6 +349,17 @@ def test_a_conf_file_the_pack_cannot_read_defers_instead_of_assuming_the_default
     assert reported(run(k8s), "D2") == d2_deferred(f"max_connections ({what})")
 
 
+def test_a_conf_map_of_that_name_in_another_namespace_is_not_the_one_postgres_mounts(k8s):
+    """A pod mounts ConfigMaps of its own namespace: the stack's pg-conf in namespace 'other'
+    (max_connections 1000) is not litellm/pg-conf, which is not in the stack (before: it was read)."""
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 1000\n")
+    k8s["pg_conf"].props["metadata"]["namespace"] = "other"
+    pg_reads_conf(small_budget(k8s), {"configMap": {"name": "pg-conf"}})
+    assert reported(run(k8s), "D2") == d2_deferred("max_connections (ConfigMap 'pg-conf' (not in the stack))")
+    del k8s["pg_conf"].props["metadata"]["namespace"]  # the provider's default namespace: may be the pod's
+    assert reported(run(k8s), "D2") == []
+
+
 def test_a_secret_named_at_apply_is_the_one_postgres_depends_on(k8s):
     k8s["pg_conf"] = R(T_SECRET, "pg-conf", {"metadata": {"name": UNKNOWN, "namespace": "litellm"}, "stringData": {"postgresql.conf": "max_connections = 50"}})
     k8s["postgres"].dependencies.append(k8s["pg_conf"].urn)
