@@ -16,6 +16,7 @@ from .policy_fixtures import (
     container,
     pod,
     reported,
+    secret_ref,
     run,
     set_arg,
     update_config,
@@ -499,3 +500,52 @@ def test_a_config_unknown_until_apply_may_name_the_database(k8s):
     k8s["config"].props["data"]["config.yaml"] = UNKNOWN
     st = stack_of(k8s)
     assert workloads.uses_db(st, server(st, k8s["proxy"])) is UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"REDIS_HOST": "redis"}, True),
+        ({"REDIS_URL": "redis://redis:6379"}, True),
+        ({"REDIS_HOST": ""}, False),
+        ({"REDIS_URL": UNKNOWN}, UNKNOWN),
+    ],
+)
+def test_a_proxy_uses_redis_when_its_env_names_it(k8s, env, expected):
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] not in ("REDIS_HOST", "REDIS_URL")] + [{"name": n, "value": v} for n, v in env.items()]
+    update_config(k8s["config"], without_redis)
+    st = stack_of(k8s)
+    assert workloads.uses_redis(st, server(st, k8s["proxy"])) is expected
+
+
+def test_an_env_value_from_a_secret_of_the_stack_names_the_server(k8s):
+    """The fixture's DATABASE_URL comes from the stack's Secret: known, so the proxy connects; a
+    REDIS_URL from it likewise (the config naming no Redis)."""
+    st = stack_of(k8s)
+    assert workloads.uses_db(st, server(st, k8s["proxy"])) is True
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] != "REDIS_HOST"] + [secret_ref("REDIS_URL", "redis-password")]
+    update_config(k8s["config"], without_redis)
+    st = stack_of(k8s)
+    assert workloads.uses_redis(st, server(st, k8s["proxy"])) is True
+
+
+def test_unknown_config_mounts_may_name_the_database_but_a_partial_stack_leaves_it_to_the_stack_rule(k8s):
+    c = container(k8s["proxy"])
+    c["env"] = [e for e in c["env"] if e["name"] != "DATABASE_URL"]
+    pod(k8s["proxy"])["volumes"] = UNKNOWN
+    st = stack_of(k8s)
+    assert workloads.uses_db(st, server(st, k8s["proxy"])) is UNKNOWN
+    pod(k8s["proxy"])["volumes"] = [{"name": "config", "configMap": {"name": "litellm-config"}}]
+    partial = Stack([k8s["proxy"]], partial=True)
+    assert workloads.uses_db(partial, server(partial, k8s["proxy"])) is False
+
+
+def test_malformed_replicas_are_unknown_and_docker_runs_one(k8s, docker):
+    del k8s["hpa"]
+    k8s["proxy"].props["spec"]["replicas"] = "many"
+    assert workloads.max_instances(stack_of(k8s), k8s["proxy"]) == (UNKNOWN, f"spec.replicas of {DEPLOY}")
+    assert workloads.min_instances(stack_of(k8s), k8s["proxy"]) == (UNKNOWN, f"spec.replicas of {DEPLOY}")
+    assert workloads.min_instances(stack_of(docker), docker["proxy"]) == (1, "1 Docker container")
+    assert workloads.max_instances(stack_of(docker), docker["proxy"]) == (1, "1 Docker container")
