@@ -213,60 +213,67 @@ def _conf_lines(text: str) -> dict[str, str]:
     return out
 
 
-def _conf_paths(toks: list[str]) -> list[Any]:
+def _conf_paths(toks: list[str]) -> list[str]:
     """The files a server reads its settings from: Postgres `config_file=PATH` (`-c`, `--`,
-    dashes or underscores), redis-server's config file (an argument ending in `.conf`).
-    [None] when a token names a config file but no path can be read from it: any file."""
-    out: list[Any] = []
+    dashes or underscores), redis-server's config file (an argument ending in `.conf`; one that
+    is another setting's value, `hba_file=/x.conf`, is not where the settings are read from)."""
+    out = []
     for t in toks:
         tl = t.lower().replace("-", "_")
         if "config_file=" in tl:
             out.append(t[tl.index("config_file=") + len("config_file="):])
         elif t.endswith(".conf") and "=" not in t:
             out.append(t)
-    return out or [None]
+    return out
 
 
-def _mounted_conf_files(stack: Stack, c: Container, paths: list[Any]) -> list[tuple[str, Any, str]]:
-    """(key/path, text | UNKNOWN, where) of the config files at `paths` (None: any): a Docker
-    container's uploads; on Kubernetes, the ConfigMap / Secret keys that this container's volume
-    mounts put there. A volume of the pod this container does not mount is not read, and a
-    ConfigMap / Secret it mounts there that the pack cannot read is UNKNOWN, not absent: its
-    file may set the value (a default assumed instead would be a pass by default)."""
+def _mounted_conf_files(stack: Stack, c: Container, paths: list[str]) -> list[tuple[str, Any, str]]:
+    """(path/key, text | UNKNOWN, where) of the config files at `paths`: a Docker container's
+    uploads; on Kubernetes, the ConfigMap / Secret keys that this container's volume mounts put
+    there. A volume of the pod this container does not mount is not read. A file the pack cannot
+    read (a ConfigMap / Secret not in the stack, another volume, the image, a bind mount) is
+    UNKNOWN, not absent: it may set the value (a default assumed instead is a pass by default)."""
     if c.platform == "docker":
-        return [f for f in conf_files_in(c.res) if None in paths or f[0] in paths]
+        files = conf_files_in(c.res)
+        uploaded = [f[0] for f in files]
+        return [f for f in files if f[0] in paths] + [
+            (p, UNKNOWN, f"{p} of {c.label} (not uploaded by the stack)") for p in paths if p not in uploaded
+        ]
     mounts = as_list(get(c.spec, "volumeMounts"))
     vols = as_list(get(c.pod or {}, "volumes"))
     unknown = [("volumes", UNKNOWN, f"the volumes of {c.label} (unknown until apply)")]
     if is_unknown(mounts) or is_unknown(vols):
         return unknown
-    vols = vols if isinstance(vols, list) else []
     by_name = {v.get("name"): v for v in vols if isinstance(v, dict)}
     out: list[tuple[str, Any, str]] = []
     for path in paths:
-        for m in mounts if isinstance(mounts, list) else []:
+        found = False
+        for m in mounts:
             if is_unknown(m) or (isinstance(m, dict) and any(is_unknown(m.get(k)) for k in ("name", "mountPath", "subPath"))):
                 return out + unknown
-            v = by_name.get(m.get("name")) if isinstance(m, dict) else None
+            if not isinstance(m, dict) or not _mounted_key(m, None, path)[0]:
+                continue  # not a mount, or not one at the path
+            v = by_name.get(m.get("name"))
             if v is None and any(is_unknown(x) or (isinstance(x, dict) and is_unknown(x.get("name"))) for x in vols):
                 return out + unknown
             for kind, name, items in _volume_sources(v) if isinstance(v, dict) else []:
                 hit, key = _mounted_key(m, items, path)
                 if not hit:
                     continue
+                found = True
                 ns = k8s_namespace(c.res)
                 obj = stack.k8s_named(kind, name, ns, c.res)
                 if isinstance(obj, Resource) and isinstance(ns, str) and k8s_namespace(obj) not in (ns, None):
                     obj = None  # one of that name in another namespace: not the object this pod mounts
                 if not isinstance(obj, Resource):
                     what = f"{kind} '{name}'" if isinstance(name, str) else f"a {kind} named at apply"
-                    out.append((str(name), UNKNOWN, f"{what} ({'unknown until apply' if is_unknown(obj) else 'not in the stack'})"))
-                elif key is None:
-                    out.extend(conf_files_in(obj))
-                else:
+                    out.append((path, UNKNOWN, f"{what} ({'unknown until apply' if is_unknown(obj) else 'not in the stack'})"))
+                elif key is not None:
                     text = k8s_data_value(obj, key)
                     if text is not None:
                         out.append((key, text, f"{obj.label} key '{key}'" + (" (unknown until apply)" if is_unknown(text) else "")))
+        if not found:
+            out.append((path, UNKNOWN, f"{path} of {c.label} (not from a ConfigMap or Secret of the stack)"))
     return out
 
 

@@ -361,6 +361,95 @@ def test_a_conf_map_of_that_name_in_another_namespace_is_not_the_one_postgres_mo
     assert reported(run(k8s), "D2") == []
 
 
+def test_of_two_conf_maps_of_that_name_the_one_of_the_pods_namespace_is_read(k8s):
+    k8s["other_conf"] = conf_map("pg-conf", "max_connections = 1000\n")
+    k8s["other_conf"].props["metadata"]["namespace"] = "other"
+    k8s["pg_conf"] = R(T_CM, "pg-conf-litellm", {"metadata": {"name": "pg-conf", "namespace": "litellm"}, "data": {"postgresql.conf": "max_connections = 50"}})
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    assert reported(run(k8s), "D2") == [d2(7, BUDGET, 50, "ConfigMap 'pg-conf-litellm' key 'postgresql.conf'")]
+
+
+@pytest.mark.parametrize(
+    "volume",
+    [
+        {"configMap": {"name": "pg-conf", "items": [{"key": "pg", "path": "postgresql.conf"}]}},
+        {"projected": {"sources": [
+            {"configMap": {"name": "other-conf", "items": [{"key": "other.conf", "path": "other.conf"}]}},
+            {"configMap": {"name": "pg-conf", "items": [{"key": "pg", "path": "postgresql.conf"}]}},
+        ]}},
+    ],
+)
+def test_items_and_projected_sources_say_which_key_is_the_file(k8s, volume):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n", key="pg")
+    k8s["other_conf"] = conf_map("other-conf", "max_connections = 1000\n", key="other.conf")
+    pg_reads_conf(k8s, volume)
+    assert reported(run(k8s), "D2") == [d2(7, BUDGET, 50, "ConfigMap 'pg-conf' key 'pg'")]
+
+
+def test_redis_reads_the_file_it_is_started_with_not_another_mounted_conf(k8s):
+    c = container(k8s["redis"])
+    c["args"] = ["/usr/local/etc/redis/redis.conf", *set_arg(c["args"], "--maxclients", remove=True)]
+    c["volumeMounts"] = [{"name": "other", "mountPath": "/etc/other"}, {"name": "conf", "mountPath": "/usr/local/etc/redis"}]
+    pod(k8s["redis"])["volumes"] = [{"name": "other", "configMap": {"name": "other-conf"}}, {"name": "conf", "configMap": {"name": "redis-conf"}}]
+    k8s["other_conf"] = conf_map("other-conf", "maxclients 5000\n", key="other.conf")
+    k8s["redis_conf"] = conf_map("redis-conf", "maxclients 100\n", key="redis.conf")
+    st = stack_of(k8s)
+    assert workloads.redis_maxclients(st, server(st, k8s["redis"])) == (100, "ConfigMap 'redis-conf' key 'redis.conf'")
+
+
+def test_postgres_long_option_with_dashes_names_the_config_file(k8s):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    container(k8s["postgres"])["args"] = ["--config-file=/etc/postgresql/postgresql.conf"]
+    assert reported(run(k8s), "D2") == [d2(7, BUDGET, 50, "ConfigMap 'pg-conf' key 'postgresql.conf'")]
+
+
+def test_a_conf_file_given_as_another_setting_is_not_where_max_connections_is_read(k8s):
+    """hba_file=/etc/postgresql/pg_hba.conf: Postgres still reads its settings from the data
+    directory's postgresql.conf, not from a .conf mounted beside pg_hba.conf."""
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    container(k8s["postgres"])["args"] = ["-c", "hba_file=/etc/postgresql/pg_hba.conf"]
+    st = stack_of(k8s)
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (100, "Postgres default max_connections 100 (not set)")
+
+
+def test_a_conf_file_no_volume_provides_defers(k8s, docker):
+    """From the image (Kubernetes, no volume there) or a bind mount (Docker, no upload there):
+    the pack cannot read it, so max_connections is unknown (before: Postgres' default 100)."""
+    container(small_budget(k8s)["postgres"])["args"] = ["-c", "config_file=/etc/postgresql/postgresql.conf"]
+    path = "/etc/postgresql/postgresql.conf"
+    assert reported(run(k8s), "D2") == d2_deferred(f"max_connections ({path} of {PG} (not from a ConfigMap or Secret of the stack))")
+    docker["postgres"].props["command"] = ["postgres", "-c", f"config_file={path}"]
+    st = stack_of(docker)
+    assert workloads.pg_max_connections(st, server(st, docker["postgres"])) == (UNKNOWN, f"{path} of Container 'postgres' (not uploaded by the stack)")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda k: container(k["postgres"])["volumeMounts"].insert(0, UNKNOWN),
+        lambda k: container(k["postgres"])["volumeMounts"][-1].update(name=UNKNOWN),
+        lambda k: container(k["postgres"])["volumeMounts"][-1].update(subPath=UNKNOWN),
+        lambda k: pod(k["postgres"]).update(volumes=[UNKNOWN]),
+        lambda k: pod(k["postgres"])["volumes"][0].update(name=UNKNOWN),
+    ],
+)
+def test_an_unknown_mount_or_volume_entry_defers(k8s, edit):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n")
+    pg_reads_conf(small_budget(k8s), {"configMap": {"name": "pg-conf"}})
+    edit(k8s)
+    assert reported(run(k8s), "D2") == d2_deferred(f"max_connections (the volumes of {PG} (unknown until apply))")
+
+
+def test_malformed_or_unknown_entries_beside_the_mount_do_not_hide_it(k8s):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    pod(k8s["postgres"])["volumes"] += [UNKNOWN, "junk"]
+    container(k8s["postgres"])["volumeMounts"].insert(0, "junk")
+    assert reported(run(k8s), "D2") == [d2(7, BUDGET, 50, "ConfigMap 'pg-conf' key 'postgresql.conf'")]
+
+
 def test_a_secret_named_at_apply_is_the_one_postgres_depends_on(k8s):
     k8s["pg_conf"] = R(T_SECRET, "pg-conf", {"metadata": {"name": UNKNOWN, "namespace": "litellm"}, "stringData": {"postgresql.conf": "max_connections = 50"}})
     k8s["postgres"].dependencies.append(k8s["pg_conf"].urn)
