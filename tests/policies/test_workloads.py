@@ -638,3 +638,35 @@ def test_malformed_replicas_are_unknown_and_docker_runs_one(k8s, docker):
     assert workloads.min_instances(stack_of(k8s), k8s["proxy"]) == (UNKNOWN, f"spec.replicas of {DEPLOY}")
     assert workloads.min_instances(stack_of(docker), docker["proxy"]) == (1, "1 Docker container")
     assert workloads.max_instances(stack_of(docker), docker["proxy"]) == (1, "1 Docker container")
+
+
+def test_a_read_conf_file_that_does_not_set_the_value_leaves_the_default(k8s, docker):
+    """The file is read and sets no max_connections: Postgres' default, on either platform."""
+    k8s["pg_conf"] = conf_map("pg-conf", "shared_buffers = 128MB\n")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    st = stack_of(k8s)
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (100, "Postgres default max_connections 100 (not set)")
+    path = "/etc/postgresql/postgresql.conf"
+    docker["postgres"].props["command"] = ["postgres", "-c", f"config_file={path}"]
+    docker["postgres"].props["uploads"] = [{"file": path, "content": "shared_buffers = 128MB\n"}]
+    st = stack_of(docker)
+    assert workloads.pg_max_connections(st, server(st, docker["postgres"])) == (100, "Postgres default max_connections 100 (not set)")
+
+
+def test_a_mount_at_the_path_of_a_volume_the_pod_lacks_is_no_readable_file(k8s):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    pod(k8s["postgres"])["volumes"][0]["name"] = "renamed"  # the mount 'conf' names no volume
+    st = stack_of(k8s)
+    path = "/etc/postgresql/postgresql.conf"
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (UNKNOWN, f"{path} of {PG} (not from a ConfigMap or Secret of the stack)")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--primary_conninfo=host=db"], ["-cprimary_conninfo=host=db"], ["-c", "primary_conninfo=host=db"]],
+)
+def test_a_setting_whose_value_holds_an_equals_sign(k8s, args):
+    container(k8s["postgres"])["args"] = args
+    st = stack_of(k8s)
+    assert workloads.server_setting(st, server(st, k8s["postgres"]), "primary_conninfo") == ("host=db", f"{PG} args")
