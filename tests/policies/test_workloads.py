@@ -670,3 +670,31 @@ def test_a_setting_whose_value_holds_an_equals_sign(k8s, args):
     container(k8s["postgres"])["args"] = args
     st = stack_of(k8s)
     assert workloads.server_setting(st, server(st, k8s["postgres"]), "primary_conninfo") == ("host=db", f"{PG} args")
+
+
+def test_a_trailing_dash_c_sets_nothing(k8s):
+    container(k8s["postgres"])["args"] = ["-c"]
+    st = stack_of(k8s)
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (100, "Postgres default max_connections 100 (not set)")
+
+
+def test_unknown_volumes_of_a_server_without_a_config_file_change_nothing(k8s):
+    container(k8s["postgres"])["args"] = ["-c", "shared_buffers=1GB"]
+    pod(k8s["postgres"])["volumes"] = UNKNOWN
+    st = stack_of(k8s)
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (100, "Postgres default max_connections 100 (not set)")
+
+
+def test_the_env_setting_from_a_config_map_of_the_stack(k8s):
+    k8s["pg_env"] = R(T_CM, "pg-env", {"metadata": {"name": "pg-env", "namespace": "litellm"}, "data": {"max": "60"}})
+    container(k8s["postgres"])["args"] = []
+    container(k8s["postgres"])["env"].append({"name": "POSTGRESQL_MAX_CONNECTIONS", "valueFrom": {"configMapKeyRef": {"name": "pg-env", "key": "max"}}})
+    st = stack_of(k8s)
+    assert workloads.pg_max_connections(st, server(st, k8s["postgres"])) == (60, f"POSTGRESQL_MAX_CONNECTIONS env of {PG}")
+
+
+def test_a_config_file_named_without_the_conf_suffix(k8s):
+    k8s["pg_conf"] = conf_map("pg-conf", "max_connections = 50\n", key="pg.cfg")
+    pg_reads_conf(k8s, {"configMap": {"name": "pg-conf"}})
+    container(k8s["postgres"])["args"] = ["-c", "config_file=/etc/postgresql/pg.cfg"]
+    assert reported(run(k8s), "D2") == [d2(7, BUDGET, 50, "ConfigMap 'pg-conf' key 'pg.cfg'")]
