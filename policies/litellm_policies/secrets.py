@@ -490,6 +490,12 @@ def _fingerprint_differs(s: SecretSource, r: Resource) -> bool:
     return hashlib.sha256(s.value.encode()).hexdigest() != kept
 
 
+def _unknown_keepers(rule_id: str, r: Resource, what: str) -> Finding:
+    """Keepers computed at apply may or may not hold an adopted key's fingerprint: the rule
+    can tell neither a mismatch nor whether the value is generated, so it waits."""
+    return deferred(rule_id, r.label, f"{what} (its keepers are unknown until apply)", urn=r.urn)
+
+
 def _adoption_mismatch(s: SecretSource, r: Resource) -> Finding:
     return violation(
         "S1",
@@ -555,6 +561,8 @@ def s1_salt_key_protected(stack: Stack) -> list[Finding]:
                 out.append(_unkept_adoption(s))
             continue
         out.extend(_adoption_mismatch(s, r) for r in s.randoms if _fingerprint_differs(s, r))
+        kept_unknown = [r for r in s.randoms if is_unknown(adopted_fingerprint(r))]
+        out.extend(_unknown_keepers("S1", r, "whether the salt key is the adopted one it keeps") for r in kept_unknown)
         unprotected = [r for r in s.randoms if not r.protect and r.urn not in reported]
         for r in unprotected:
             reported.add(r.urn)
@@ -597,6 +605,7 @@ def _strength(s: SecretSource, rule_id: str, what: str) -> list[Finding]:
             )
         )
         return out
+    out.extend(_unknown_keepers(rule_id, r, f"the strength of {what}") for r in s.randoms if is_unknown(adopted_fingerprint(r)))
     generated = [r for r in s.randoms if adopted_fingerprint(r) is None]
     for r in generated:
         bits, how = entropy_bits(r)

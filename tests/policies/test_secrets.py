@@ -373,3 +373,35 @@ def test_no_secret_value_in_any_message(k8s, docker):
         for v in run(st):
             for s in SECRET_VALUES:
                 assert s not in v.message, v.message
+
+
+# ---------------------------------------------------------------- keepers unknown at preview
+
+
+def test_s1_kept_fingerprint_unknown_is_deferred_not_passed(k8s):
+    """A generator whose keepers are computed at apply may keep another key's fingerprint:
+    S1 cannot say the key is the adopted one, so it waits for the values."""
+    gen = _adopted(k8s, key="b" * 44)
+    gen.props["keepers"] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "S1")
+    d = deferred_for(vs, "S1")
+    assert len(d) == 1 and d[0].urn == gen.urn and "keepers" in d[0].message
+
+
+def test_s2_generator_with_unknown_keepers_is_deferred_not_passed(k8s):
+    """Unknown keepers may hold no fingerprint (a generated key): S2 must not skip its strength."""
+    gen = _adopted(k8s)
+    gen.props["keepers"] = UNKNOWN
+    gen.props["length"] = 8
+    vs = run(k8s)
+    d = deferred_for(vs, "S2")
+    assert not messages(vs, "S2") and len(d) == 1 and d[0].urn == gen.urn and "keepers" in d[0].message
+
+
+def test_s3_master_generator_with_unknown_keepers_is_deferred_not_passed(k8s):
+    k8s["random_master"].props["keepers"] = UNKNOWN
+    k8s["random_master"].props["length"] = 8
+    vs = run(k8s)
+    d = deferred_for(vs, "S3")
+    assert not messages(vs, "S3") and any(x.urn == k8s["random_master"].urn and "keepers" in x.message for x in d)
