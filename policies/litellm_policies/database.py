@@ -8,7 +8,7 @@ from typing import Any
 
 from .catalogue import BATCH_WRITE_SECONDS, DB_POOL_PER_WORKER, DB_RESERVED_CONNECTIONS
 from .common import config_checks, config_number, containers, fixed_setting, proxies, setting
-from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack
+from .detect import DOCKER_VOLUME, Container, LiteLLMConfig, Stack, k8s_namespace
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, has_unknown, is_unknown, violation
 from .registry import ADVISORY, MANDATORY, resource_policy, stack_policy
 from .values import as_list, get, is_true, num
@@ -446,7 +446,7 @@ def _d6_k8s(stack: Stack, pg: Container, data_dir: str, explicit: bool) -> list[
             continue
         if isinstance(v.get("persistentVolumeClaim"), dict):
             claim = v["persistentVolumeClaim"].get("claimName")
-            pvc = stack.k8s_named("PersistentVolumeClaim", claim, None, res)
+            pvc = stack.k8s_named("PersistentVolumeClaim", claim, k8s_namespace(res), res)
             if is_unknown(pvc):
                 out.append(deferred("D6", pg.label, f"PersistentVolumeClaim {claim!s}", urn=res.urn))
             elif isinstance(pvc, Resource) and not pvc.protect:

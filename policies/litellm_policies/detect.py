@@ -83,6 +83,10 @@ def k8s_namespace(res: Resource) -> Any:
     return ns if ns is not None else None
 
 
+def _other_namespace(theirs: Any, wanted: Any) -> bool:
+    return isinstance(theirs, str) and isinstance(wanted, str) and theirs != wanted
+
+
 def pod_template_path(res: Resource) -> str | None:
     kind = k8s_kind(res)
     if kind == "Pod":
@@ -837,13 +841,13 @@ class Stack:
             return UNKNOWN
         if not isinstance(name, str):
             return None
-        cands = [r for r in self.k8s(kind) if k8s_name(r) == name]
+        # a pod reads its own namespace's objects only: one of that name in another known
+        # namespace is not the object asked for, even when it is the only one of that name
+        ours = [r for r in self.k8s(kind) if not _other_namespace(k8s_namespace(r), namespace)]
+        cands = [r for r in ours if k8s_name(r) == name]
         if not cands:
             # auto-named objects: match on the Pulumi name as a fallback
-            cands = [r for r in self.k8s(kind) if k8s_name(r) is None and r.name == name]
-        if len(cands) > 1 and namespace:
-            same = [r for r in cands if k8s_namespace(r) in (namespace, None)]
-            cands = same or cands
+            cands = [r for r in ours if k8s_name(r) is None and r.name == name]
         if cands:
             return cands[0]
         if self.partial:

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from .common import containers
 from .detect import Container, Stack, _known_list, _volume_sources, k8s_namespace
-from .model import Finding, Resource, violation
+from .model import Finding, violation
 from .registry import MANDATORY, Setting, stack_policy
 from .values import get
 
@@ -45,16 +45,6 @@ def references(c: Container) -> Iterator[tuple[str, Any, str]]:
                 yield kind, name, f"volume {v.get('name')}"
 
 
-def _in_stack(obj: Resource | None, namespace: Any) -> bool:
-    """The object the pod reads is the stack's: found, and not one of the same name in another
-    namespace (a pod reads its own namespace's objects only). A stack policy sees every resource,
-    so an object looked up by a known name is a Resource or None, never UNKNOWN."""
-    if obj is None:
-        return False
-    theirs = k8s_namespace(obj)
-    return not (isinstance(namespace, str) and isinstance(theirs, str) and theirs != namespace)
-
-
 def _trusted(kind: str, namespace: Any, name: str, trusted: set[str]) -> bool:
     return f"{kind}/{name}" in trusted or (isinstance(namespace, str) and f"{kind}/{namespace}/{name}" in trusted)
 
@@ -78,9 +68,10 @@ def s7_outside_references(stack: Stack) -> list[Finding]:
             continue
         ns = k8s_namespace(c.res)
         for kind, name, how in references(c):
-            # in the stack (UNKNOWN: named by an output of it, judged on the next preview; a stack
-            # policy sees every resource, so a known name is never UNKNOWN here)
-            if not isinstance(name, str) or _in_stack(stack.k8s_named(kind, name, ns, c.res), ns):
+            # in the stack, in the pod's namespace (UNKNOWN: named by an output of it, judged on
+            # the next preview; a stack policy sees every resource, so a known name is never
+            # UNKNOWN here)
+            if not isinstance(name, str) or stack.k8s_named(kind, name, ns, c.res) is not None:
                 continue
             if _trusted(kind, ns, name, trusted):
                 continue

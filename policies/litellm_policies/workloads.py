@@ -263,8 +263,6 @@ def _mounted_conf_files(stack: Stack, c: Container, paths: list[str]) -> list[tu
                 found = True
                 ns = k8s_namespace(c.res)
                 obj = stack.k8s_named(kind, name, ns, c.res)
-                if isinstance(obj, Resource) and isinstance(ns, str) and k8s_namespace(obj) not in (ns, None):
-                    obj = None  # one of that name in another namespace: not the object this pod mounts
                 if not isinstance(obj, Resource):
                     what = f"{kind} '{name}'" if isinstance(name, str) else f"a {kind} named at apply"
                     out.append((path, UNKNOWN, f"{what} ({'unknown until apply' if is_unknown(obj) else 'not in the stack'})"))

@@ -76,6 +76,15 @@ def test_n6_ingress_to_a_data_store(k8s, service, port, expect):
     assert len(m) == 1 and f"a way in to {expect}" in m[0]
 
 
+def test_n6_an_ingress_reaches_services_of_its_own_namespace_only(k8s):
+    """An Ingress in namespace 'edge' naming 'postgres' routes to edge's postgres, which the stack
+    does not have: the data store of namespace litellm is not exposed through it (the lookup by
+    name used to return the only 'postgres' Service whatever its namespace)."""
+    k8s["ingress"] = ingress("postgres", {"number": 5432})
+    k8s["ingress"].props["metadata"]["namespace"] = "edge"
+    assert not findings(run(k8s), "N6")
+
+
 def test_n6_ingress_to_the_health_app(k8s):
     k8s["proxy_svc"].props["spec"]["ports"].append({"name": "health", "port": 4001, "targetPort": "health"})
     k8s["ingress"] = ingress(port={"name": "health"})
