@@ -10,7 +10,7 @@ from .common import config_checks, fixed_setting, longest_request, proxies, same
 from .detect import Container, LiteLLMConfig, Stack, configs_in
 from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
 from .registry import ADVISORY, resource_policy, stack_policy
-from .values import get, human_bytes, is_true, num, to_number
+from .values import get, is_true, num, to_number
 
 PROXY_WORKLOADS = "LiteLLM proxy containers (kubernetes workloads, docker Container)"
 CONFIG_HOLDERS = "kubernetes ConfigMap/Secret, docker Container (uploads)"
@@ -21,7 +21,7 @@ DEFAULT_GRACEFUL_SHUTDOWN = 30
 DEFAULT_K8S_GRACE = 30
 DEFAULT_DOCKER_STOP = 10
 MB = 2**20
-# HARDENING "Reference measurement": ≈ 330 MB per worker + the gunicorn master (~306 MB) + the health app (~212 MB)
+# HARDENING "Reference measurement": ≈ 330 MB per worker (counted as MiB: the larger unit) + the gunicorn master (~306 MB) + the health app (~212 MB)
 MEM_PER_WORKER = 330 * MB
 MEM_MASTER = 306 * MB
 MEM_HEALTH_APP = 212 * MB
@@ -108,7 +108,10 @@ def p3_worker_recycling(res: Resource, stack: Stack) -> list[Finding]:
             out.append(
                 violation("P3", c.label, found, f"recycling after {RECYCLE} requests", f"pass --max_requests_before_restart {RECYCLE} and set MAX_REQUESTS_BEFORE_RESTART={RECYCLE}")
             )
-        elif arg is not None and env is not None and not is_unknown(env) and not same_number(env, RECYCLE):
+        elif arg is not None and is_unknown(env):
+            # set at apply: it may disagree with the arg (the pair is judged, not the arg alone)
+            out.append(deferred("P3", c.label, "MAX_REQUESTS_BEFORE_RESTART beside --max_requests_before_restart"))
+        elif arg is not None and env is not None and not same_number(env, RECYCLE):
             out.append(
                 violation("P3", c.label, f"MAX_REQUESTS_BEFORE_RESTART {fmt(env)} disagreeing with the arg", f"{RECYCLE} in both", f"set MAX_REQUESTS_BEFORE_RESTART={RECYCLE}")
             )
@@ -119,7 +122,7 @@ def p3_worker_recycling(res: Resource, stack: Stack) -> list[Finding]:
     "litellm-p5-resources",
     "P5",
     "P5: the proxy container has CPU and memory requests and limits (Kubernetes) or cpus and memory (Docker), "
-    "and the memory limit covers ≈ 330 MB per worker + 306 MB for the master + 212 MB for the health app. "
+    "and the memory limit covers ≈ 330 MiB per worker + 306 MiB for the master + 212 MiB for the health app. "
     "Fix: set resources from the machine class (e.g. standard: 4 CPU / 8Gi).",
     ADVISORY,
     PROXY_WORKLOADS,
@@ -150,13 +153,16 @@ def p5_resources(res: Resource, stack: Stack) -> list[Finding]:
             continue
         need = workers * MEM_PER_WORKER + MEM_MASTER + (MEM_HEALTH_APP if health else 0)
         if mem < need:
+            # whole MiB, the limit rounded down and the need up: both sides never print the same
+            have, want = f"{math.floor(mem / MB)} MiB", f"{math.ceil(need / MB)} MiB"
+            parts = f"{num(workers)} × 330 MiB + 306 MiB master" + (" + 212 MiB health app" if health else "")
             out.append(
                 violation(
                     "P5",
                     c.label,
-                    f"a memory limit of {human_bytes(mem)} for {num(workers)} workers",
-                    f"≥ {human_bytes(need)} ({num(workers)} × 330 MB + 306 MB master" + (" + 212 MB health app)" if health else ")"),
-                    f"raise the memory limit to at least {human_bytes(need)} or lower --num_workers",
+                    f"a memory limit of {have} for {num(workers)} workers",
+                    f"≥ {want} ({parts})",
+                    f"raise the memory limit to at least {want} or lower --num_workers",
                 )
             )
     return out

@@ -156,7 +156,7 @@ def test_p5_missing_resources(k8s, docker):
 def test_p5_memory_budget(k8s):
     container(k8s["proxy"])["resources"]["limits"]["memory"] = "1Gi"
     m = messages(run(k8s), "P5")
-    assert len(m) == 1 and "4 × 330 MB + 306 MB master + 212 MB health app" in m[0]
+    assert len(m) == 1 and "4 × 330 MiB + 306 MiB master + 212 MiB health app" in m[0]
 
 
 # ---------------------------------------------------------------- P6

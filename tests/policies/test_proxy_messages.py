@@ -126,6 +126,15 @@ def test_p3_no_arg_and_the_env_set_beside_an_env_from_outside_the_stack(k8s):
     assert reported(run(k8s), "P3") == []
 
 
+def test_p3_the_env_set_at_apply_beside_the_arg_defers(k8s):
+    """The arg says 10000 and MAX_REQUESTS_BEFORE_RESTART is computed at apply: it may disagree
+    with the arg, so the pair is judged on the next preview, never passed on the arg alone."""
+    set_env(container(k8s["proxy"]), "MAX_REQUESTS_BEFORE_RESTART", UNKNOWN)
+    assert reported(run(k8s), "P3") == [
+        (f"[P3] {DEFER}: MAX_REQUESTS_BEFORE_RESTART beside --max_requests_before_restart of {PROXY} (policy litellm-p3-worker-recycling)", k8s["proxy"].urn),
+    ]
+
+
 def test_p3_a_deferred_container_does_not_hide_the_next(k8s):
     c = container(k8s["proxy"])
     c["args"] = set_arg(c["args"], "--max_requests_before_restart", UNKNOWN)
@@ -163,12 +172,13 @@ def test_p5_kubernetes_each_missing_request_and_limit_is_named(k8s):
 
 
 @pytest.mark.parametrize(
-    ("health", "need_mib", "shown", "sum_"),
-    [(True, 1838, "1.8 GiB", "4 × 330 MB + 306 MB master + 212 MB health app"), (False, 1626, "1.6 GiB", "4 × 330 MB + 306 MB master")],
+    ("health", "need_mib", "sum_"),
+    [(True, 1838, "4 × 330 MiB + 306 MiB master + 212 MiB health app"), (False, 1626, "4 × 330 MiB + 306 MiB master")],
     ids=["health app", "no health app"],
 )
-def test_p5_memory_exactly_at_the_need_passes_one_byte_less_fails(k8s, health, need_mib, shown, sum_):
-    """4 workers: 4 × 330 MiB + 306 MiB for the master (+ 212 MiB with the separate health app)."""
+def test_p5_memory_exactly_at_the_need_passes_one_byte_less_fails(k8s, health, need_mib, sum_):
+    """4 workers: 4 × 330 MiB + 306 MiB for the master (+ 212 MiB with the separate health app).
+    One byte short reads as one MiB less than required, never as the same figure on both sides."""
     c = container(k8s["proxy"])
     if not health:
         set_env(c, "SEPARATE_HEALTH_APP", remove=True)
@@ -177,8 +187,8 @@ def test_p5_memory_exactly_at_the_need_passes_one_byte_less_fails(k8s, health, n
     c["resources"]["limits"]["memory"] = need_mib * MIB - 1
     assert reported(run(k8s), "P5") == [
         (
-            f"[P5] {PROXY}: found a memory limit of {shown} for 4 workers; required ≥ {shown} ({sum_})."
-            f" Fix: raise the memory limit to at least {shown} or lower --num_workers",
+            f"[P5] {PROXY}: found a memory limit of {need_mib - 1} MiB for 4 workers; required ≥ {need_mib} MiB ({sum_})."
+            f" Fix: raise the memory limit to at least {need_mib} MiB or lower --num_workers",
             k8s["proxy"].urn,
         )
     ]
@@ -189,8 +199,8 @@ def test_p5_memory_messages_in_full(k8s):
     c["resources"]["limits"]["memory"] = "1Gi"
     assert reported(run(k8s), "P5") == [
         (
-            f"[P5] {PROXY}: found a memory limit of 1 GiB for 4 workers; required ≥ 1.8 GiB (4 × 330 MB + 306 MB master + 212 MB health app)."
-            " Fix: raise the memory limit to at least 1.8 GiB or lower --num_workers",
+            f"[P5] {PROXY}: found a memory limit of 1024 MiB for 4 workers; required ≥ 1838 MiB (4 × 330 MiB + 306 MiB master + 212 MiB health app)."
+            " Fix: raise the memory limit to at least 1838 MiB or lower --num_workers",
             k8s["proxy"].urn,
         )
     ]
@@ -200,7 +210,7 @@ def test_p5_memory_messages_in_full(k8s):
     c["resources"]["limits"]["memory"] = "512Mi"
     assert reported(run(k8s), "P5") == [
         (
-            f"[P5] {PROXY}: found a memory limit of 512 MiB for 2 workers; required ≥ 966 MiB (2 × 330 MB + 306 MB master)."
+            f"[P5] {PROXY}: found a memory limit of 512 MiB for 2 workers; required ≥ 966 MiB (2 × 330 MiB + 306 MiB master)."
             " Fix: raise the memory limit to at least 966 MiB or lower --num_workers",
             k8s["proxy"].urn,
         )
@@ -219,8 +229,8 @@ def test_p5_workers_and_the_health_app_from_a_config_map_of_the_stack(k8s):
     c["resources"]["limits"]["memory"] = 3158 * MIB - 1
     assert reported(run(k8s), "P5") == [
         (
-            f"[P5] {PROXY}: found a memory limit of 3.1 GiB for 8 workers; required ≥ 3.1 GiB (8 × 330 MB + 306 MB master + 212 MB health app)."
-            " Fix: raise the memory limit to at least 3.1 GiB or lower --num_workers",
+            f"[P5] {PROXY}: found a memory limit of 3157 MiB for 8 workers; required ≥ 3158 MiB (8 × 330 MiB + 306 MiB master + 212 MiB health app)."
+            " Fix: raise the memory limit to at least 3158 MiB or lower --num_workers",
             k8s["proxy"].urn,
         )
     ]
@@ -248,8 +258,8 @@ def test_p5_a_container_without_a_memory_limit_or_deferred_does_not_hide_the_nex
     b = second_proxy_container(k8s["proxy"])
     b["resources"]["limits"]["memory"] = "1Gi"
     low = (
-        f"[P5] {PROXY_B}: found a memory limit of 1 GiB for 4 workers; required ≥ 1.8 GiB (4 × 330 MB + 306 MB master + 212 MB health app)."
-        " Fix: raise the memory limit to at least 1.8 GiB or lower --num_workers"
+        f"[P5] {PROXY_B}: found a memory limit of 1024 MiB for 4 workers; required ≥ 1838 MiB (4 × 330 MiB + 306 MiB master + 212 MiB health app)."
+        " Fix: raise the memory limit to at least 1838 MiB or lower --num_workers"
     )
     c["resources"]["limits"].pop("memory")
     assert reported(run(k8s), "P5") == [
