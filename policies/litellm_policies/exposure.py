@@ -86,9 +86,13 @@ def _routes(stack: Stack, out: list[Finding], rule: str) -> list[Route]:
                 routes.append(Route(where, ing, svc, get(port, "number") if get(port, "name") is None else get(port, "name")))
     for svc in stack.k8s("Service"):
         kind = get(svc.props, "spec.type", "ClusterIP")
+        external_ips = get(svc.props, "spec.externalIPs")
         if is_unknown(kind):
             out.append(deferred(rule, svc.label, "spec.type", urn=svc.urn))
-        elif kind in PUBLIC_SERVICE_TYPES or get(svc.props, "spec.externalIPs"):
+        elif kind not in PUBLIC_SERVICE_TYPES and is_unknown(external_ips):
+            # addresses set at apply make any Service a way in
+            out.append(deferred(rule, svc.label, "spec.externalIPs", urn=svc.urn))
+        elif kind in PUBLIC_SERVICE_TYPES or external_ips:
             ports = as_list(get(svc.props, "spec.ports"))
             if is_unknown(ports):
                 out.append(deferred(rule, svc.label, "spec.ports", urn=svc.urn))

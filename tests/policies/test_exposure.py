@@ -85,6 +85,15 @@ def test_n6_an_ingress_reaches_services_of_its_own_namespace_only(k8s):
     assert not findings(run(k8s), "N6")
 
 
+def test_n6_cluster_ip_service_with_external_ips_set_at_apply_defers(k8s):
+    """externalIPs make a ClusterIP Service a way in; computed at apply they may route to
+    Postgres, so N6 waits for them instead of passing."""
+    k8s["pg_svc"].props["spec"]["externalIPs"] = UNKNOWN
+    vs = run(k8s)
+    assert not messages(vs, "N6")
+    assert [v.urn for v in vs if v.deferred and v.rule_id == "N6"] == [k8s["pg_svc"].urn]
+
+
 def test_n6_ingress_to_the_health_app(k8s):
     k8s["proxy_svc"].props["spec"]["ports"].append({"name": "health", "port": 4001, "targetPort": "health"})
     k8s["ingress"] = ingress(port={"name": "health"})
