@@ -758,7 +758,10 @@ def containers_of(res: Resource) -> list[Container]:
             if not isinstance(c, dict):
                 continue
             cname = c.get("name") if isinstance(c.get("name"), str) else f"#{i}"
-            out.append(Container(res, "k8s", cname, c, spec, f"{spec_path}.{field_name}[{i}]", init, c.get("image")))
+            # a native sidecar (restartPolicy Always, or maybe: set at apply) runs for the pod's
+            # whole life, so it is judged like any container, not as a step before them
+            sidecar = c.get("restartPolicy") == "Always" or is_unknown(c.get("restartPolicy"))
+            out.append(Container(res, "k8s", cname, c, spec, f"{spec_path}.{field_name}[{i}]", init and not sidecar, c.get("image")))
     return out
 
 

@@ -230,3 +230,19 @@ def test_p10_a_shell_assignment_of_a_judged_env_var_is_a_violation(k8s):
     c.pop("args", None)
     msgs = messages(run(k8s, PROD), "P10")
     assert any("LITELLM_LOG" in m and "shell" in m for m in msgs), msgs
+
+
+def test_s5_redis_as_a_native_sidecar_is_judged_like_any_redis(k8s):
+    """Before: a Redis in initContainers with restartPolicy Always (a native sidecar, serving for
+    the pod's whole life) was taken for a step that exits, so no Redis rule judged it."""
+    import copy
+
+    sidecar = copy.deepcopy(container(k8s["redis"]))
+    sidecar.update(name="cache", restartPolicy="Always", args=["redis-server"], command=[])
+    sidecar.pop("env", None)
+    k8s["proxy"].props["spec"]["template"]["spec"].setdefault("initContainers", []).append(sidecar)
+    msgs = messages(run(k8s, PROD), "S5")
+    assert msgs == [
+        "[S5] Deployment 'litellm-proxy' container 'cache': found Redis without requirepass; required a required password "
+        "(≥ 32 characters). Fix: run redis-server --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret"
+    ], msgs

@@ -1,6 +1,8 @@
 """N5-N7 (beyond the seeds): what leads into the cluster reaches only the proxy's main port, over
 TLS, with a request-body limit at the edge."""
 
+import copy
+
 import pytest
 from .policy_fixtures import NS, T_CM, R, T_SVC, container, findings, messages, pod, reported, run, second_proxy, set_arg, set_env
 
@@ -92,6 +94,25 @@ def test_n6_cluster_ip_service_with_external_ips_set_at_apply_defers(k8s):
     vs = run(k8s)
     assert not messages(vs, "N6")
     assert [v.urn for v in vs if v.deferred and v.rule_id == "N6"] == [k8s["pg_svc"].urn]
+
+
+@pytest.mark.parametrize("restart_policy", ["Always", UNKNOWN, None], ids=["native sidecar", "set at apply", "init container"])
+def test_n6_a_native_sidecar_is_reached_through_the_service(k8s, restart_policy):
+    """A Redis run as a native sidecar of the proxy pod serves for the pod's whole life: an Ingress
+    to its port through the proxy's Service is a way in to it. A plain init container has exited,
+    and the port then reaches no container (still not the proxy's main port)."""
+    sidecar = copy.deepcopy(container(k8s["redis"]))
+    sidecar["name"] = "cache"
+    if restart_policy is not None:
+        sidecar["restartPolicy"] = restart_policy
+    pod(k8s["proxy"]).setdefault("initContainers", []).append(sidecar)
+    k8s["proxy_svc"].props["spec"]["ports"].append({"name": "cache", "port": 6379, "targetPort": 6379})
+    k8s["ingress"] = ingress(port={"number": 6379})
+    found = [m.split(": found ", 1)[1].split(";", 1)[0] for m in messages(run(k8s), "N6")]
+    redis = ["a way in to Deployment 'litellm-proxy' container 'cache' (redis) through Service 'litellm-proxy-svc'"]
+    assert found == (redis if restart_policy is not None else []) + [
+        "a way in to port 6379, not the proxy's main port 4000 of Deployment 'litellm-proxy' container 'proxy'"
+    ]
 
 
 def test_n6_ingress_to_the_health_app(k8s):
