@@ -65,7 +65,10 @@ MODULES: dict[str, list[str]] = {
     "policies/litellm_policies/platform.py": ["tests/policies/test_platform.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/proxy.py": ["tests/policies/test_proxy.py", "tests/policies/test_proxy_messages.py", "tests/policies/test_bypasses.py"],
     "policies/litellm_policies/routing.py": ["tests/policies/test_health_routing_observability.py"],
-    "policies/litellm_policies/secrets.py": ["tests/policies/test_secrets.py", "tests/policies/test_secret_files.py", "tests/policies/test_bypasses.py"],
+    "policies/litellm_policies/secrets.py": [
+        "tests/policies/test_secrets.py", "tests/policies/test_secrets_messages.py", "tests/policies/test_secret_files.py",
+        "tests/policies/test_bypasses.py",
+    ],
     "policies/litellm_policies/exposure.py": ["tests/policies/test_exposure.py"],
     "policies/litellm_policies/external_stores.py": ["tests/policies/test_external_stores.py"],
     "policies/litellm_policies/overrides.py": ["tests/policies/test_overrides.py", "tests/policies/test_proxy.py", "tests/policies/test_bypasses.py"],
