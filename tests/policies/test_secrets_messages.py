@@ -166,6 +166,20 @@ def test_s1_a_salt_key_from_a_secret_outside_the_stack_is_deferred_not_called_un
     ]
 
 
+def test_s1_a_second_proxy_s_unprotected_generator_after_a_deferred_first_proxy(k8s):
+    """The first proxy's salt key comes from a Secret outside the stack (deferred); the canary's
+    from an unprotected generator, which is still reported."""
+    gen = R(T_RPW, "k1", {"length": 48, "special": False})
+    salt_secret(k8s, gen)
+    second_proxy(k8s)  # reads salt-secret too
+    set_env(container(k8s["proxy"]), "LITELLM_SALT_KEY", value_from={"secretKeyRef": {"name": "elsewhere", "key": "salt"}})
+    k8s.pop("random_salt")
+    assert reported(run(k8s), "S1") == [
+        (f"[S1] {DEFER}: the resource feeding LITELLM_SALT_KEY of LITELLM_SALT_KEY of {PROXY} (policy litellm-s1-salt-key-protected)", k8s["proxy"].urn),
+        (unprotected_feeding("RandomPassword 'k1'", f"LITELLM_SALT_KEY of {CANARY}"), gen.urn),
+    ]
+
+
 def adopt(stack: dict[str, Resource], key: str, kept: str) -> Resource:
     """The program's shape of an adopted salt key: a protected generator whose keepers hold the
     SHA-256 of the key it remembers, feeding the Secret that holds the key."""
@@ -293,6 +307,7 @@ def test_s2_a_salt_generator_of_256_bits_or_more_passes(k8s, kind, props):
         ("RandomId", {"byteLength": UNKNOWN}, "byteLength an unknown value"),
         ("RandomInteger", {"min": UNKNOWN, "max": 10}, "min/max"),
         ("RandomInteger", {"min": 1, "max": UNKNOWN}, "min/max"),
+        ("RandomInteger", {"min": 1}, "min/max"),  # no max recorded: nothing to judge, and no rule error
     ],
 )
 def test_s2_a_salt_generator_of_unknown_strength_defers(k8s, kind, props, what):
@@ -323,6 +338,30 @@ def test_s2_a_short_adopted_salt_key(k8s):
             f"[S2] LITELLM_SALT_KEY of {PROXY}: found an adopted salt key of 10 characters; required ≥ 32 random bytes."
             " Fix: generate it with pulumi-random (32 random bytes) or adopt a longer key",
             k8s["proxy"].urn,
+        )
+    ]
+
+
+def test_s2_an_adopted_salt_key_of_32_characters_passes_and_31_fail(k8s):
+    sec = salt_secret(k8s, value="a" * 32)
+    k8s.pop("random_salt")
+    assert reported(run(k8s), "S2") == []
+    sec.props["stringData"]["salt"] = "a" * 31
+    assert [m for m, _ in reported(run(k8s), "S2")] == [
+        f"[S2] LITELLM_SALT_KEY of {PROXY}: found an adopted salt key of 31 characters; required ≥ 32 random bytes."
+        " Fix: generate it with pulumi-random (32 random bytes) or adopt a longer key"
+    ]
+
+
+def test_s2_a_generator_whose_keepers_are_unknown_defers_its_strength(k8s):
+    """Unknown keepers may hold no fingerprint, i.e. a generated key whose strength counts."""
+    gen = adopt(k8s, key="a" * 44, kept="a" * 44)
+    gen.props["keepers"] = UNKNOWN
+    assert reported(run(k8s), "S2") == [
+        (
+            f"[S2] {DEFER}: the strength of a salt key (its keepers are unknown until apply) of RandomPassword"
+            " 'lg-secrets-salt-key' (policy litellm-s2-salt-key-strength)",
+            gen.urn,
         )
     ]
 
@@ -474,11 +513,15 @@ def test_s4_a_shell_variable_in_a_redis_command_is_not_a_literal(k8s):
     assert reported(vs, "S4") == [] and reported(vs, "S5") == []
 
 
-def test_s4_a_trailing_requirepass_holds_no_literal(k8s):
-    """`--requirepass` as the last argument has no value to expose (Redis refuses to start on it)."""
+def test_s4_a_trailing_requirepass_holds_no_literal(k8s, docker):
+    """`--requirepass` as the last argument has no value to expose (Redis refuses to start on it,
+    "wrong number of arguments"): no finding, and no rule error on either platform."""
     c = container(k8s["redis"])
     c["args"] = [*c["args"][2:], "--requirepass"]
-    assert reported(run(k8s), "S4") == []
+    docker["redis"].props["command"] = ["redis-server", "--maxclients", "1000", "--requirepass"]
+    for stack in (k8s, docker):
+        vs = run(stack)
+        assert reported(vs, "S4") == [] and reported(vs, "S5") == []
 
 
 @pytest.mark.parametrize(
@@ -535,6 +578,29 @@ def test_s4_connection_urls_and_environment_variables_of_the_config(k8s, setting
             )
         ]
     assert reported(run(k8s), "S4") == expected
+
+
+def test_s4_settings_named_like_secrets_that_are_not_secrets(k8s):
+    """How Postgres authenticates, the TLS mode and the path of a credentials file name no secret."""
+    set_env(container(k8s["postgres"]), "POSTGRES_HOST_AUTH_METHOD", "scram-sha-256")
+    set_env(container(k8s["proxy"]), "PGSSLMODE", "require")
+    set_env(container(k8s["proxy"]), "GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/key.json")
+    assert reported(run(k8s), "S4") == []
+
+
+def test_s4_a_literal_secret_after_a_database_url_without_password(k8s):
+    """The URL without a password passes, and the keys after it in the same section are still read."""
+    update_config(
+        k8s["config"],
+        lambda cfg: cfg["general_settings"].update(database_url="postgresql://litellm@postgres:5432/litellm", master_key="sk-" + "m" * 48),
+    )
+    assert reported(run(k8s), "S4") == [
+        (
+            f"[S4] {CONFIG}: found general_settings.master_key holds a literal secret; required master_key: os.environ/<NAME>"
+            " with NAME from a Secret. Fix: replace the literal with os.environ/NAME and provide NAME from a Secret",
+            k8s["config"].urn,
+        )
+    ]
 
 
 def test_s4_a_probe_header_of_a_harmless_name_is_not_a_secret(k8s):
@@ -666,6 +732,26 @@ def test_s5_requirepass_in_the_redis_args_env(k8s, env):
     assert reported(run(k8s), "S5") == [
         (f"[S5] {DEFER}: requirepass ({env} env of {REDIS}) of {REDIS} (policy litellm-s5-datastore-passwords)", k8s["redis"].urn)
     ]
+
+
+def redis_env_config_map(stack: dict[str, Resource], name: str, value: str) -> dict:
+    """`name` of the Redis container from a ConfigMap of the stack (what a rule must look up)."""
+    stack["redis_env"] = R(T_CM, "redis-env", {"metadata": {"name": "redis-env", "namespace": "litellm"}, "data": {"v": value}})
+    return {"configMapKeyRef": {"name": "redis-env", "key": "v"}}
+
+
+def test_s5_requirepass_in_redis_args_from_a_config_map_of_the_stack(k8s):
+    c = container(k8s["redis"])
+    c["args"] = c["args"][2:]
+    set_env(c, "REDIS_ARGS", value_from=redis_env_config_map(k8s, "REDIS_ARGS", "--requirepass $(REDIS_PASSWORD)"))
+    assert reported(run(k8s), "S5") == []
+
+
+def test_s5_bitnami_allow_empty_password_from_a_config_map_of_the_stack(k8s):
+    c = container(k8s["redis"])
+    c["image"], c["command"], c["args"] = "bitnami/redis:7.2.5", ["/opt/bitnami/scripts/redis/run.sh"], []
+    set_env(c, "ALLOW_EMPTY_PASSWORD", value_from=redis_env_config_map(k8s, "ALLOW_EMPTY_PASSWORD", "yes"))
+    assert reported(run(k8s), "S5") == [(f"[S5] {REDIS}: {NO_REQUIREPASS}", k8s["redis"].urn)]
 
 
 def test_s5_bitnami_redis_takes_its_password_from_redis_password_unless_empty_is_allowed(k8s):
@@ -896,7 +982,7 @@ def test_a_salt_key_written_into_the_pod_spec_is_traced_to_the_generator_feeding
     gen = R(T_RPW, "k1", {"length": 48, "special": False})
     k8s["gen"] = gen
     set_env(container(k8s["proxy"]), "LITELLM_SALT_KEY", UNKNOWN)
-    k8s["proxy"].dependencies.append(gen.urn)
+    k8s["proxy"].dependencies += [gen.urn, k8s["random_master"].urn]  # depends_on the master key's generator too
     k8s["proxy"].property_dependencies["spec"] = [gen.urn]
     assert reported(run(k8s), "S1") == [(unprotected_feeding("RandomPassword 'k1'", f"LITELLM_SALT_KEY of {PROXY}"), gen.urn)]
 
@@ -968,3 +1054,4 @@ def test_s6_a_config_or_its_content_unknown_until_apply_defers(k8s):
     assert reported(run(k8s), "S6") == [
         (f"[S6] {DEFER}: the proxy's config of {PROXY} (policy litellm-s6-config-secrets-provided)", k8s["proxy"].urn)
     ]
+
