@@ -788,9 +788,13 @@ def s5_datastore_passwords(stack: Stack) -> list[Finding]:
                 out.append(
                     violation("S5", g.label, f"a {what} of {how}", "≥ 32 characters", "set length=32 (or more) on the generator", urn=g.urn)
                 )
-        if not s.randoms and isinstance(s.value, str) and 0 < len(s.value) < 32 and not _KREF.match(s.value):
+        if not s.randoms and isinstance(s.value, str) and len(s.value) < 32 and not _KREF.match(s.value):
+            # an empty requirepass is none at all (Redis reads it as NULL: no AUTH asked)
+            found = f"a {what} of {len(s.value)} characters" if s.value else f"an empty {what}"
+            if not s.value and s.consumer.role == "redis":
+                found += " (Redis then requires none)"
             out.append(
-                violation("S5", s.where, f"a {what} of {len(s.value)} characters", "≥ 32 characters, generated", "generate it with random.RandomPassword(length=32)", urn=s.consumer.res.urn)
+                violation("S5", s.where, found, "≥ 32 characters, generated", "generate it with random.RandomPassword(length=32)", urn=s.consumer.res.urn)
             )
     return _dedupe(out)
 

@@ -874,6 +874,25 @@ def test_s5_a_literal_redis_password_of_32_characters_passes_and_31_fail(docker)
     ]
 
 
+def test_s5_an_empty_redis_password_is_no_password(k8s, docker):
+    """Redis reads an empty requirepass as none at all (EMPTY_STRING_IS_NULL): every client then
+    gets in without AUTH. Docker `--requirepass ""`, or a Secret holding "" behind
+    `$(REDIS_PASSWORD)`, is a Redis without a password, reported like a short one."""
+    docker["redis"].props["command"][2] = ""
+    docker["redis"].property_dependencies = {}
+    docker["redis"].dependencies = [docker["network"].urn]
+    k8s["redis_auth"] = R(T_SECRET, "redis-auth", {"metadata": {"name": "redis-auth", "namespace": "litellm"}, "stringData": {"password": ""}})
+    set_env(container(k8s["redis"]), "REDIS_PASSWORD", value_from={"secretKeyRef": {"name": "redis-auth", "key": "password"}})
+    for stack, where in ((docker, f"--requirepass of {DOCKER_REDIS}"), (k8s, f"REDIS_PASSWORD of {REDIS}")):
+        assert reported(run(stack), "S5") == [
+            (
+                f"[S5] {where}: found an empty Redis password (Redis then requires none); required ≥ 32 characters,"
+                " generated. Fix: generate it with random.RandomPassword(length=32)",
+                stack["redis"].urn,
+            )
+        ]
+
+
 def redis_fed_by(docker: dict[str, Resource], prop: str, *generators: Resource, also: tuple[Resource, ...] = ()) -> None:
     """The Docker Redis password from `generators` through the container's `prop` (command or
     entrypoints); `also` are generators the container depends on for something else."""
