@@ -171,7 +171,11 @@ def _k8s_workload_secrets(res: Resource, stack: Stack) -> list[Finding]:
                     )
         for probe in ("lifecycle.preStop.httpGet", "livenessProbe.httpGet", "readinessProbe.httpGet"):
             headers = as_list(get(c.spec, f"{probe}.httpHeaders"))
-            for h in headers if isinstance(headers, list) else []:
+            if is_unknown(headers) or any(is_unknown(h) or (isinstance(h, dict) and is_unknown(h.get("name"))) for h in headers):
+                # a header computed at apply may be the token itself: wait, never pass
+                out.append(deferred("S4", c.label, f"the headers of {probe}"))
+                continue
+            for h in headers:
                 if isinstance(h, dict) and is_secret_name(str(h.get("name", "")).replace("-", "_")):
                     out.append(
                         violation(

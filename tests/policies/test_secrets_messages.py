@@ -608,6 +608,20 @@ def test_s4_a_probe_header_of_a_harmless_name_is_not_a_secret(k8s):
     assert reported(run(k8s), "S4") == []
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [UNKNOWN, [UNKNOWN], [{"name": UNKNOWN, "value": UNKNOWN}]],
+    ids=["the list", "a header", "a header's name"],
+)
+def test_s4_probe_headers_unknown_until_apply_defer(k8s, headers):
+    """Headers computed at apply (built from a token's Output) may carry the drain token in
+    plaintext: S4 cannot tell yet, so it waits instead of passing."""
+    container(k8s["proxy"])["lifecycle"]["preStop"] = {"httpGet": {"path": "/health/drain", "port": 4000, "httpHeaders": headers}}
+    assert reported(run(k8s), "S4") == [
+        (f"[S4] {DEFER}: the headers of lifecycle.preStop.httpGet of {PROXY} (policy litellm-s4-no-plaintext-secrets)", k8s["proxy"].urn)
+    ]
+
+
 def test_s4_a_token_header_in_a_pre_stop_hook(k8s):
     container(k8s["proxy"])["lifecycle"]["preStop"] = {
         "httpGet": {"path": "/health/drain", "port": 4000, "httpHeaders": [{"name": "X-Drain-Token", "value": "d" * 32}]}
