@@ -330,6 +330,18 @@ def test_s2_several_unnamed_generators_defer_naming_them(k8s):
     ]
 
 
+def test_s2_a_camel_case_generator_name_says_its_role(k8s):
+    """Pulumi names are often camelCase (`litellmSaltKey`): 'salt' inside a word still names the
+    salt key's generator among several."""
+    master = R(T_RPW, "litellmMasterKey", {"length": 48, "special": False}, protect=True)
+    salt = R(T_RPW, "litellmSaltKey", {"length": 20, "special": False}, protect=True)
+    salt_secret(k8s, master, salt)
+    k8s.pop("random_salt")
+    assert reported(run(k8s), "S2") == [
+        (f"[S2] RandomPassword 'litellmSaltKey': found a salt key with 119 bits of entropy (length 20 over 62 characters); {S2_FIX}", salt.urn)
+    ]
+
+
 def test_s2_a_short_adopted_salt_key(k8s):
     salt_secret(k8s, value="short-salt")
     k8s.pop("random_salt")
@@ -410,6 +422,29 @@ def test_s3_no_master_key_defers_while_the_env_or_the_config_is_unknown(k8s, hid
     assert reported(run(k8s), "S3") == [(f"[S3] {DEFER}: LITELLM_MASTER_KEY ({why}) of {PROXY} (policy litellm-s3-master-key)", k8s["proxy"].urn)]
 
 
+def test_s3_a_weak_master_key_generator(k8s):
+    g = k8s["random_master"]
+    g.props["length"] = 20
+    assert reported(run(k8s), "S3") == [
+        (f"[S3] RandomPassword 'litellm-master-key': found a master key with 119 bits of entropy (length 20 over 62 characters); {S2_FIX}", g.urn)
+    ]
+
+
+def test_s3_a_second_proxy_without_a_master_key_after_a_deferred_one(k8s):
+    canary = second_proxy(k8s)
+    set_env(container(canary), "LITELLM_MASTER_KEY", remove=True)
+    set_env(container(k8s["proxy"]), "LITELLM_MASTER_KEY", remove=True)
+    container(k8s["proxy"])["envFrom"] = [{"secretRef": {"name": UNKNOWN}}]
+    assert reported(run(k8s), "S3") == [
+        (
+            f"[S3] {DEFER}: LITELLM_MASTER_KEY (envFrom Secret UNKNOWN is not visible to a resource policy) of {PROXY}"
+            " (policy litellm-s3-master-key)",
+            k8s["proxy"].urn,
+        ),
+        (f"[S3] {CANARY}: {S3_NONE}", canary.urn),
+    ]
+
+
 def test_s3_a_master_key_without_the_sk_prefix(k8s):
     k8s["secret"].props["stringData"]["master-key"] = "m" * 48
     assert reported(run(k8s), "S3") == [
@@ -463,6 +498,19 @@ def test_s4_an_env_var_taken_from_a_config_map(k8s):
     ]
 
 
+def test_s4_a_literal_computed_at_apply_is_plaintext_in_the_pod_spec(k8s):
+    """An env value computed at apply (a generator's output put into `value:`) ends up in the pod
+    spec as it is: a literal, whatever it turns out to be."""
+    set_env(container(k8s["proxy"]), "OPENAI_API_KEY", UNKNOWN)
+    assert reported(run(k8s), "S4") == [
+        (
+            f"[S4] {PROXY}: found env OPENAI_API_KEY set to a literal value (computed at apply, written into the pod spec"
+            f" in plaintext); {S4_ENV_FIX}",
+            k8s["proxy"].urn,
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     ("mutate", "path"),
     [
@@ -490,10 +538,14 @@ def test_s4_a_config_unknown_until_apply_defers(k8s):
     ]
 
 
+@pytest.mark.parametrize("last", [False, True], ids=["first", "last"])
 @pytest.mark.parametrize("flag", ["--requirepass", "--masterauth"])
-def test_s4_a_literal_redis_password_in_the_args(k8s, flag):
+def test_s4_a_literal_redis_password_in_the_args(k8s, flag, last):
+    """Wherever the flag and its literal sit, the last two arguments included."""
     args = container(k8s["redis"])["args"]
-    args[0:2] = ["--requirepass", "$(REDIS_PASSWORD)", flag, "r" * 32] if flag == "--masterauth" else [flag, "r" * 32]
+    literal = [flag, "r" * 32]
+    rest = args[2:] if flag == "--requirepass" else args
+    args[:] = [*rest, *literal] if last else [*literal, *rest]
     assert reported(run(k8s), "S4") == [
         (
             f"[S4] {REDIS}: found {flag} with a literal value in the container args; required {flag} $(REDIS_PASSWORD)"
@@ -619,6 +671,20 @@ def test_s4_probe_headers_unknown_until_apply_defer(k8s, headers):
     container(k8s["proxy"])["lifecycle"]["preStop"] = {"httpGet": {"path": "/health/drain", "port": 4000, "httpHeaders": headers}}
     assert reported(run(k8s), "S4") == [
         (f"[S4] {DEFER}: the headers of lifecycle.preStop.httpGet of {PROXY} (policy litellm-s4-no-plaintext-secrets)", k8s["proxy"].urn)
+    ]
+
+
+def test_s4_unknown_pre_stop_headers_do_not_hide_a_probe_s_token_header(k8s):
+    c = container(k8s["proxy"])
+    c["lifecycle"]["preStop"] = {"httpGet": {"path": "/health/drain", "port": 4000, "httpHeaders": UNKNOWN}}
+    c["readinessProbe"]["httpGet"]["httpHeaders"] = [{"name": "X-Drain-Token", "value": "d" * 32}]
+    assert reported(run(k8s), "S4") == [
+        (
+            f"[S4] {PROXY}: found readinessProbe.httpGet header X-Drain-Token with a literal value; required the token"
+            " from a Secret. Fix: use an exec preStop hook that sends the header from an env var sourced by secretKeyRef",
+            k8s["proxy"].urn,
+        ),
+        (f"[S4] {DEFER}: the headers of lifecycle.preStop.httpGet of {PROXY} (policy litellm-s4-no-plaintext-secrets)", k8s["proxy"].urn),
     ]
 
 
@@ -761,6 +827,18 @@ def test_s5_requirepass_in_redis_args_from_a_config_map_of_the_stack(k8s):
     assert reported(run(k8s), "S5") == []
 
 
+def test_s5_bitnami_redis_password_from_an_env_from_secret_of_the_stack(k8s):
+    c = container(k8s["redis"])
+    c["image"], c["command"], c["args"] = "bitnami/redis:7.2.5", ["/opt/bitnami/scripts/redis/run.sh"], []
+    set_env(c, "REDIS_PASSWORD", remove=True)
+    k8s["redis_env"] = R(
+        T_SECRET, "redis-env", {"metadata": {"name": "redis-env", "namespace": "litellm"}, "stringData": {"REDIS_PASSWORD": "r" * 32}},
+        property_dependencies={"stringData": [k8s["random_redis"].urn]},
+    )  # fmt: skip
+    c["envFrom"] = [{"secretRef": {"name": "redis-env"}}]
+    assert reported(run(k8s), "S5") == []
+
+
 def test_s5_bitnami_allow_empty_password_from_a_config_map_of_the_stack(k8s):
     c = container(k8s["redis"])
     c["image"], c["command"], c["args"] = "bitnami/redis:7.2.5", ["/opt/bitnami/scripts/redis/run.sh"], []
@@ -768,11 +846,12 @@ def test_s5_bitnami_allow_empty_password_from_a_config_map_of_the_stack(k8s):
     assert reported(run(k8s), "S5") == [(f"[S5] {REDIS}: {NO_REQUIREPASS}", k8s["redis"].urn)]
 
 
-def test_s5_bitnami_redis_takes_its_password_from_redis_password_unless_empty_is_allowed(k8s):
+@pytest.mark.parametrize("allow", ["yes", "true"])
+def test_s5_bitnami_redis_takes_its_password_from_redis_password_unless_empty_is_allowed(k8s, allow):
     c = container(k8s["redis"])
     c["image"], c["command"], c["args"] = "bitnami/redis:7.2.5", ["/opt/bitnami/scripts/redis/run.sh"], []
     assert reported(run(k8s), "S5") == []
-    set_env(c, "ALLOW_EMPTY_PASSWORD", "yes")
+    set_env(c, "ALLOW_EMPTY_PASSWORD", allow)
     assert reported(run(k8s), "S5") == [(f"[S5] {REDIS}: {NO_REQUIREPASS}", k8s["redis"].urn)]
 
 
@@ -995,6 +1074,36 @@ def test_a_salt_key_in_a_docker_file_is_traced_through_the_uploads(docker):
     proxy.property_dependencies["uploads"] = [docker["random_master"].urn, salt.urn]
     salt.props["length"] = 16
     assert reported(run(docker), "S2") == [(f"[S2] RandomBytes 'litellm-salt-key': found a salt key with 128 bits of entropy (16 bytes); {S2_FIX}", salt.urn)]
+
+
+def test_a_generator_three_resources_behind_the_secret_is_traced(k8s):
+    """The key may reach the Secret through resources that transform it (a command that formats
+    it, components' outputs): the generator behind three of them is still the salt key's."""
+    gen = R(T_RPW, "k1", {"length": 48, "special": False})
+    k8s["gen"], prev = gen, gen
+    for i in (3, 2, 1):
+        prev = k8s[f"hop-{i}"] = R("command:local:Command", f"hop-{i}", {}, dependencies=[prev.urn])
+    salt_secret(k8s, prev)
+    k8s.pop("random_salt")
+    assert reported(run(k8s), "S1") == [(unprotected_feeding("RandomPassword 'k1'", f"LITELLM_SALT_KEY of {PROXY}"), gen.urn)]
+
+
+def test_a_sidecar_listed_before_the_proxy_does_not_stop_the_tracing(k8s):
+    gen = R(T_RPW, "k1", {"length": 48, "special": False})
+    salt_secret(k8s, gen)
+    pod(k8s["proxy"])["containers"].insert(0, {"name": "envoy", "image": "envoyproxy/envoy:v1.31.0"})
+    assert reported(run(k8s), "S1") == [(unprotected_feeding("RandomPassword 'k1'", f"LITELLM_SALT_KEY of {PROXY}"), gen.urn)]
+
+
+def test_a_secret_named_at_apply_that_the_proxy_depends_on_is_the_one_it_reads(k8s):
+    """An auto-named Secret (its name known after apply) the proxy depends on is the Secret its
+    secretKeyRef names: its generator is traced."""
+    gen = R(T_RPW, "k1", {"length": 48, "special": False})
+    sec = salt_secret(k8s, gen)
+    sec.props["metadata"]["name"] = UNKNOWN
+    k8s["proxy"].dependencies.append(sec.urn)
+    set_env(container(k8s["proxy"]), "LITELLM_SALT_KEY", value_from={"secretKeyRef": {"name": "salt-secret-1a2b3c", "key": "salt"}})
+    assert reported(run(k8s), "S1") == [(unprotected_feeding("RandomPassword 'k1'", f"LITELLM_SALT_KEY of {PROXY}"), gen.urn)]
 
 
 def test_a_docker_salt_key_comes_from_the_generator_feeding_the_env_not_one_merely_depended_on(docker):
