@@ -15,7 +15,6 @@ from litellm_policies import UNKNOWN, Resource
 
 from .policy_fixtures import (
     T_CM,
-    T_CONTAINER,
     T_RBYTES,
     T_RPW,
     T_SECRET,
@@ -28,7 +27,6 @@ from .policy_fixtures import (
     set_env,
     set_envs,
     update_config,
-    urn,
 )
 
 PROXY = "Deployment 'litellm-proxy' container 'proxy'"
@@ -43,8 +41,6 @@ DOCKER_POSTGRES = "Container 'postgres'"
 CONFIG = "ConfigMap 'litellm-config' key 'config.yaml'"
 DEFER = "deferred: value unknown until apply"
 T_RSTR = "random:index/randomString:RandomString"
-T_RID = "random:index/randomId:RandomId"
-T_RINT = "random:index/randomInteger:RandomInteger"
 
 
 def r(kind: str) -> str:
