@@ -622,7 +622,7 @@ def _strength(s: SecretSource, rule_id: str, what: str) -> list[Finding]:
                     r.label,
                     f"{what} with {bits:.0f} bits of entropy ({how})",
                     f"≥ {MIN_BITS} bits (32 random bytes)",
-                    "use random.RandomBytes(length=32) or a RandomPassword of length ≥ 44 (alphanumeric) / ≥ 41 "
+                    "use random.RandomBytes(length=32) or a RandomPassword of length ≥ 43 (alphanumeric) / ≥ 41 "
                     "(default character set)",
                     urn=r.urn,
                 )
@@ -645,7 +645,7 @@ def _strength(s: SecretSource, rule_id: str, what: str) -> list[Finding]:
     "litellm-s2-salt-key-strength",
     "S2",
     "S2: the salt key has ≥ 32 random bytes (256 bits) of entropy. "
-    "Fix: random.RandomBytes(length=32), or a RandomPassword long enough (≥ 44 alphanumeric characters).",
+    "Fix: random.RandomBytes(length=32), or a RandomPassword long enough (≥ 43 alphanumeric characters).",
     MANDATORY,
     "pulumi-random resources feeding LITELLM_SALT_KEY",
 )
@@ -771,7 +771,7 @@ def s5_datastore_passwords(stack: Stack) -> list[Finding]:
         bitnami_pw = bitnami and "REDIS_PASSWORD" in env.vars and not (isinstance(allow_empty, str) and allow_empty.lower() in ("yes", "true"))
         if pw is None and not bitnami_pw:
             out.append(
-                violation("S5", r.label, "Redis without requirepass", "a required password (≥ 32 characters)", "run redis-server --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret", urn=r.res.urn)
+                violation("S5", r.label, "Redis without requirepass", "a password (≥ 32 characters) that Redis requires", "run redis-server --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret", urn=r.res.urn)
             )
         elif is_unknown(pw) and not bitnami_pw and "--requirepass" not in r.tokens:
             out.append(deferred("S5", r.label, f"requirepass ({where})", urn=r.res.urn))

@@ -243,6 +243,6 @@ def test_s5_redis_as_a_native_sidecar_is_judged_like_any_redis(k8s):
     k8s["proxy"].props["spec"]["template"]["spec"].setdefault("initContainers", []).append(sidecar)
     msgs = messages(run(k8s, PROD), "S5")
     assert msgs == [
-        "[S5] Deployment 'litellm-proxy' container 'cache': found Redis without requirepass; required a required password "
-        "(≥ 32 characters). Fix: run redis-server --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret"
+        "[S5] Deployment 'litellm-proxy' container 'cache': found Redis without requirepass; required a password "
+        "(≥ 32 characters) that Redis requires. Fix: run redis-server --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret"
     ], msgs

@@ -242,7 +242,7 @@ def test_s1_only_the_proxy_s_salt_key_is_its_concern(k8s):
 # ---------------------------------------------------------------- S2 (and the strength S3 shares)
 
 S2_FIX = (
-    "required ≥ 256 bits (32 random bytes). Fix: use random.RandomBytes(length=32) or a RandomPassword of length ≥ 44"
+    "required ≥ 256 bits (32 random bytes). Fix: use random.RandomBytes(length=32) or a RandomPassword of length ≥ 43"
     " (alphanumeric) / ≥ 41 (default character set)"
 )
 
@@ -251,6 +251,7 @@ S2_FIX = (
     ("kind", "props", "found"),
     [
         ("RandomPassword", {"length": 40}, "255 bits of entropy (length 40 over 83 characters)"),
+        ("RandomPassword", {"length": 42, "special": False}, "250 bits of entropy (length 42 over 62 characters)"),
         ("RandomPassword", {"length": 44, "special": False, "numeric": False}, "251 bits of entropy (length 44 over 52 characters)"),
         ("RandomPassword", {"length": 44, "special": False, "number": False}, "251 bits of entropy (length 44 over 52 characters)"),
         ("RandomPassword", {"length": 256, "upper": False, "lower": False, "numeric": False, "overrideSpecial": "!"}, "0 bits of entropy (length 256 over 1 characters)"),
@@ -278,13 +279,13 @@ def test_s2_a_salt_generator_below_256_bits(k8s, kind, props, found):
     ("kind", "props"),
     [
         ("RandomPassword", {"length": 41}),  # the default 83 characters: 261 bits
-        ("RandomPassword", {"length": 44, "special": False}),  # 62 characters: 262 bits
+        ("RandomPassword", {"length": 43, "special": False}),  # 62 characters: 256.03 bits
         ("RandomPassword", {"length": 44, "special": False, "numeric": True, "number": False}),  # numeric wins over number
         ("RandomPassword", {"length": 256, "upper": False, "lower": False, "numeric": False, "overrideSpecial": "!?"}),  # 1 bit each
         ("RandomBytes", {"length": 32}),
         ("RandomId", {"byteLength": 32}),
     ],
-    ids=["41 default", "44 alphanumeric", "numeric over number", "256 of two characters", "32 bytes", "byteLength 32"],
+    ids=["41 default", "43 alphanumeric", "numeric over number", "256 of two characters", "32 bytes", "byteLength 32"],
 )
 def test_s2_a_salt_generator_of_256_bits_or_more_passes(k8s, kind, props):
     salt = k8s["random_salt"]
@@ -730,7 +731,7 @@ def test_s4_a_plaintext_generator_after_a_password_one_behind_the_same_key(k8s):
 # ---------------------------------------------------------------- S5
 
 NO_REQUIREPASS = (
-    "found Redis without requirepass; required a required password (≥ 32 characters). Fix: run redis-server"
+    "found Redis without requirepass; required a password (≥ 32 characters) that Redis requires. Fix: run redis-server"
     " --requirepass $(REDIS_PASSWORD) with REDIS_PASSWORD from a Secret"
 )
 
