@@ -30,7 +30,7 @@ from .detect import (
     k8s_namespace,
     token_is_unknown,
 )
-from .model import UNKNOWN, Finding, Resource, deferred, fmt, is_unknown, violation
+from .model import UNKNOWN, Finding, Resource, deferred, is_unknown, violation
 from .registry import MANDATORY, resource_policy, stack_policy
 from .values import as_list, get, num, to_number
 from .workloads import server_setting, uses_db
@@ -407,10 +407,10 @@ def entropy_bits(r: Resource) -> tuple[Any, str]:
         return length * math.log2(alphabet), f"length {num(length)} over {alphabet} characters"
     if kind == "RandomBytes":
         n = to_number(p.get("length"))
-        return (UNKNOWN if is_unknown(n) or n is None else n * 8.0), f"{fmt(n)} bytes"
+        return (UNKNOWN, "length") if is_unknown(n) or n is None else (n * 8.0, f"{num(n)} bytes")
     if kind == "RandomId":
         n = to_number(p.get("byteLength"))
-        return (UNKNOWN if is_unknown(n) or n is None else n * 8.0), f"byteLength {fmt(n)}"
+        return (UNKNOWN, "byteLength") if is_unknown(n) or n is None else (n * 8.0, f"byteLength {num(n)}")
     if kind in ("RandomUuid", "RandomUuid4"):
         return 122.0, "a UUIDv4"
     if kind == "RandomUuid7":
@@ -430,7 +430,7 @@ def char_length(r: Resource) -> tuple[Any, str]:
     kind = r.kind
     if kind in ("RandomPassword", "RandomString"):
         n = to_number(p.get("length"))
-        return (UNKNOWN if is_unknown(n) or n is None else n), f"length {fmt(n)}"
+        return (UNKNOWN, "length") if is_unknown(n) or n is None else (n, f"length {num(n)}")
     if kind == "RandomBytes":
         n = to_number(p.get("length"))
         if is_unknown(n) or n is None:

@@ -300,8 +300,8 @@ def test_s2_a_salt_generator_of_256_bits_or_more_passes(k8s, kind, props):
         ("RandomPassword", {"length": 44, "special": UNKNOWN}, "character classes"),
         ("RandomPassword", {"length": 44, "numeric": UNKNOWN}, "character classes"),
         ("RandomString", {"length": 44, "number": UNKNOWN}, "character classes"),
-        ("RandomBytes", {"length": UNKNOWN}, "an unknown value bytes"),
-        ("RandomId", {"byteLength": UNKNOWN}, "byteLength an unknown value"),
+        ("RandomBytes", {"length": UNKNOWN}, "length"),
+        ("RandomId", {"byteLength": UNKNOWN}, "byteLength"),
         ("RandomInteger", {"min": UNKNOWN, "max": 10}, "min/max"),
         ("RandomInteger", {"min": 1, "max": UNKNOWN}, "min/max"),
         ("RandomInteger", {"min": 1}, "min/max"),  # no max recorded: nothing to judge, and no rule error
@@ -890,7 +890,7 @@ def test_s5_a_postgres_password_generator_of_32_characters_or_more_passes(k8s, k
     assert reported(run(k8s), "S5") == []
 
 
-@pytest.mark.parametrize(("kind", "props", "what"), [("RandomPassword", {"length": UNKNOWN}, "length an unknown value"), ("RandomBytes", {"length": UNKNOWN}, "length"), ("RandomId", {"byteLength": UNKNOWN}, "byteLength")])
+@pytest.mark.parametrize(("kind", "props", "what"), [("RandomPassword", {"length": UNKNOWN}, "length"), ("RandomBytes", {"length": UNKNOWN}, "length"), ("RandomId", {"byteLength": UNKNOWN}, "byteLength")])
 def test_s5_a_password_generator_of_unknown_length_defers(k8s, kind, props, what):
     g = k8s["random_pg"]
     g.type, g.props = r(kind), props
