@@ -57,36 +57,10 @@ running() {
 
 certificates() {
   [ -f "$PKI/admin.crt" ] && return 0
-  mkdir -p "$PKI"; (
-    cd "$PKI"; umask 077
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=litellm-gateway-test-ca" \
-      -keyout ca.key -out ca.crt 2>/dev/null
-    openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-    sign() { # NAME SUBJECT [SANS]
-      openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
-      printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
-        "extendedKeyUsage=serverAuth,clientAuth" ${3:+"subjectAltName=$3"} > "$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-        -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-      rm -f "$1.csr" "$1.ext"
-    }
-    sign apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
-    sign admin "/O=system:masters/CN=admin"
-  )
-  cat > "$KUBECONFIG_FILE" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: "https://127.0.0.1:$API_PORT", certificate-authority: "$PKI/ca.crt"}
-users:
-- name: admin
-  user: {client-certificate: "$PKI/admin.crt", client-key: "$PKI/admin.key"}
-contexts:
-- name: local
-  context: {cluster: local, user: admin}
-current-context: local
-EOF
+  pki_ca "$PKI" litellm-gateway-test-ca
+  pki_sign "$PKI" apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+  pki_sign "$PKI" admin "/O=system:masters/CN=admin"
+  kubeconfig_of local "https://127.0.0.1:$API_PORT" "$PKI" admin > "$KUBECONFIG_FILE"
 }
 
 launch() { # NAME ARGS...: starts NAME in the background unless it runs, logging to logs/NAME.log

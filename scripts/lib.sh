@@ -127,3 +127,47 @@ ensure_stack() {
     echo "    set the stack's secret mockApiKey (a throwaway value: the mock upstream ignores it)"
   fi
 }
+
+# pki_ca DIR CN: a certificate authority (ca.crt, ca.key) and a service-account key pair
+# (sa.key, sa.pub) in DIR, for the local Kubernetes clusters (kube-cluster.sh, kube-node.sh).
+pki_ca() {
+  mkdir -p "$1"; (
+    cd "$1" || exit 1; umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$2" -keyout ca.key -out ca.crt 2>/dev/null
+    openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+  )
+}
+
+# pki_sign DIR NAME SUBJECT [SANS]: NAME.crt and NAME.key in DIR, signed by its CA, good for
+# serving and for client authentication (SUBJECT's O and CN are the user and group it names).
+pki_sign() {
+  local name=$2
+  (
+    cd "$1" || exit 1; umask 077
+    openssl req -newkey rsa:2048 -nodes -subj "$3" -keyout "$name.key" -out "$name.csr" 2>/dev/null
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth,clientAuth" ${4:+"subjectAltName=$4"} > "$name.ext"
+    openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+    rm -f "$name.csr" "$name.ext"
+  )
+}
+
+# kubeconfig_of NAME SERVER PKI_DIR USER: prints a kubeconfig for SERVER that trusts
+# PKI_DIR/ca.crt and authenticates with PKI_DIR/USER.crt and USER.key.
+kubeconfig_of() {
+  cat <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: $1
+  cluster: {server: "$2", certificate-authority: "$3/ca.crt"}
+users:
+- name: $4
+  user: {client-certificate: "$3/$4.crt", client-key: "$3/$4.key"}
+contexts:
+- name: $1
+  context: {cluster: $1, user: $4}
+current-context: $1
+KUBECONFIG
+}
