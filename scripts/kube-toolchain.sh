@@ -17,6 +17,7 @@ usage() {
   cat <<EOF
 Usage: scripts/kube-toolchain.sh [all|control-plane|kwok|actionlint]
        scripts/kube-toolchain.sh --print-path [actionlint]
+       scripts/kube-toolchain.sh --write-wrapper DIR
        scripts/kube-toolchain.sh --help
 
 Builds from Go modules, each part skipped when its binaries exist (a second run takes
@@ -34,6 +35,8 @@ Output (outside the repository):
   $KUBE_DIR/stages/   kwok's node and pod stages
   $ACTIONLINT_DIR/bin/actionlint
 --print-path prints the bin folder to put on PATH (the control plane's, or actionlint's).
+--write-wrapper writes the wrapper module to DIR (scripts/kube-node.sh adds kubelet and
+kube-proxy to it).
 
 Environment: LITELLM_GATEWAY_CACHE (default \$HOME/.cache/litellm-gateway),
 TOOLCHAIN_GO_P (go build -p, default 2). Uses GOTOOLCHAIN=local, CGO_ENABLED=0.
@@ -44,6 +47,7 @@ case "${1:-all}" in
   -h|--help) usage; exit 0 ;;
   --print-path) if [ "${2:-}" = actionlint ]; then echo "$ACTIONLINT_DIR/bin"; else echo "$KUBE_DIR/bin"; fi; exit 0 ;;
   all|control-plane|kwok|actionlint) TARGET="${1:-all}" ;;
+  --write-wrapper) TARGET=wrapper; WRAPPER_DIR="${2:?--write-wrapper needs a folder}" ;;
   *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
 esac
 
@@ -145,6 +149,7 @@ all_present() {
 }
 
 case "$TARGET" in
+  wrapper) write_wrapper "$WRAPPER_DIR" ;;
   control-plane) step "kubernetes control plane v$KUBE_VERSION" build_control_plane ;;
   kwok) step "kwok v$KWOK_VERSION" build_kwok ;;
   actionlint) step "actionlint v$ACTIONLINT_VERSION" build_actionlint ;;
