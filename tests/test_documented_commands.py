@@ -90,6 +90,8 @@ CASES: dict[str, Case] = {
                                       r"kube-v1\.36\.0/bin"),
     "scripts/kube-cluster.sh": Case(("scripts/kube-cluster.sh", "--help"), ("scripts/kube-cluster.sh", "status", "--dir", "{tmp}/c"), 1,
                                     "API server: not answering", "tests/kube/conftest.py"),
+    "scripts/kube-node.sh": Case(("scripts/kube-node.sh", "--help"), ("scripts/kube-node.sh", "status", "--name", "lg-doc-no-such-node"), 1,
+                                 "container lg-doc-no-such-node: not running", "tests/kube/test_real_node.py"),
     "scripts/docker-engine.sh": Case(("scripts/docker-engine.sh", "--help"), ("scripts/docker-engine.sh",), 0,
                                      "Docker engine already answering"),
     "scripts/images.sh": Case(("scripts/images.sh", "--help"), ("scripts/images.sh", "--list"), 0,
