@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A real single-node Kubernetes cluster in one Docker container: containerd, runc, kubelet
-# and kube-proxy built from Go modules, the control plane from scripts/kube-toolchain.sh.
+# A real single-node Kubernetes cluster in one Docker container: containerd, runc, kubelet,
+# kube-proxy and CoreDNS built from Go modules, the control plane from scripts/kube-toolchain.sh.
 # Its pods really run (unlike kwok's, scripts/kube-cluster.sh). See --help.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -9,14 +9,16 @@ KUBE_VERSION=1.36.0
 CONTAINERD_VERSION=2.3.7
 RUNC_VERSION=1.5.2
 PAUSE_VERSION=3.10.2
+COREDNS_VERSION=1.14.7
 # What the node needs from Debian (and their dependencies), installed into the image offline.
 NODE_PACKAGES=(iptables conntrack iproute2 procps containernetworking-plugins)
 
-NODE_DIR="$CACHE/toolchain/kube-node-v$KUBE_VERSION-containerd$CONTAINERD_VERSION-runc$RUNC_VERSION"
+NODE_DIR="$CACHE/toolchain/kube-node-v$KUBE_VERSION-containerd$CONTAINERD_VERSION-runc$RUNC_VERSION-coredns$COREDNS_VERSION"
 WORK="$CACHE/work/kube-node"
 NODE_BINARIES=(containerd ctr containerd-shim-runc-v2 runc kubelet kube-proxy)
 CONTROL_PLANE=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl)
 PAUSE_IMAGE="litellm-gateway/pause:$PAUSE_VERSION"
+COREDNS_IMAGE="litellm-gateway/coredns:$COREDNS_VERSION"
 NAME=lg-kube-node
 SUBNET=10.213.0.0/24
 UP_TIMEOUT="${KUBE_NODE_TIMEOUT:-180}"
@@ -31,7 +33,7 @@ Usage: scripts/kube-node.sh build
 
 A real single-node Kubernetes v$KUBE_VERSION cluster in one Docker container: etcd,
 kube-apiserver, kube-controller-manager, kube-scheduler, containerd v$CONTAINERD_VERSION,
-runc v$RUNC_VERSION, kubelet and kube-proxy. Pods really run (runc, CNI bridge, memory and
+runc v$RUNC_VERSION, kubelet, kube-proxy and CoreDNS. Pods really run (runc, CNI bridge, memory and
 CPU limits in cgroups), Services work (kube-proxy's iptables). Nothing is pulled: images
 come from the local Docker engine with \`load\`.
 
@@ -39,14 +41,17 @@ come from the local Docker engine with \`load\`.
               containerd, ctr, the runc shim and runc (libseccomp's headers from Debian's
               libseccomp-dev, unpacked, not installed), kubelet and kube-proxy (through the
               wrapper module of scripts/kube-toolchain.sh, which builds the control plane),
-              a static pause, the .deb closure of ${NODE_PACKAGES[*]}
-              and the images $PAUSE_IMAGE and litellm-gateway/kube-node:<tag>
-              (from the project's Debian base, scripts/images.sh base)
+              a static pause, CoreDNS v$COREDNS_VERSION with only the plugins cluster DNS needs
+              (no forward: toolchain/kube-node/coredns/main.go), the .deb files the Debian
+              base lacks for ${NODE_PACKAGES[*]},
+              and the images $PAUSE_IMAGE, $COREDNS_IMAGE and
+              litellm-gateway/kube-node:<tag> (from the project's Debian base)
   up          build if needed, create the internal Docker network N-net (CIDR, default
               $SUBNET; the node is its .10), certificates (openssl), start the node
               container N (default $NAME), wait until the Node is Ready (bounded:
-              KUBE_NODE_TIMEOUT, default $UP_TIMEOUT s) and load IMAGE... into it; prints the
-              kubeconfig's path. A running node whose API server answers is reused; one
+              KUBE_NODE_TIMEOUT, default $UP_TIMEOUT s), start the cluster DNS add-on (CoreDNS
+              at 10.96.0.10, names in cluster.local only) and load IMAGE... into it; prints the
+              kubeconfig's path. A running node that is Ready is reused; one
               that does not come up is removed again, after its logs are printed.
   load        docker save IMAGE... | ctr import into the node (pods use imagePullPolicy Never
               or IfNotPresent)
@@ -86,8 +91,8 @@ PKI="$STATE/pki"; KUBECONFIG_FILE="$STATE/admin.kubeconfig"
 KUBE_BIN="$("$ROOT/scripts/kube-toolchain.sh" --print-path)"
 BASE_IMAGE=$(sed -n 's/^BASE_IMAGE=//p' "$ROOT/images/versions.env")
 # The node image's tag follows its inputs: a changed config or version builds a new image.
-NODE_IMAGE="litellm-gateway/kube-node:$KUBE_VERSION-$( { cat "$ROOT/toolchain/kube-node/"*
-  echo "$BASE_IMAGE $CONTAINERD_VERSION $RUNC_VERSION $PAUSE_VERSION ${NODE_PACKAGES[*]}"; } | sha256sum | cut -c1-12)"
+NODE_IMAGE="litellm-gateway/kube-node:$KUBE_VERSION-$( { find "$ROOT/toolchain/kube-node" -type f | sort | xargs cat
+  echo "$BASE_IMAGE $CONTAINERD_VERSION $RUNC_VERSION $PAUSE_VERSION $COREDNS_VERSION ${NODE_PACKAGES[*]}"; } | sha256sum | cut -c1-12)"
 
 go_env() {
   command -v go >/dev/null || { echo "go is required" >&2; return 1; }
@@ -164,6 +169,18 @@ build_pause() {
   strip "$NODE_DIR/bin/pause"
 }
 
+build_coredns() {
+  if all_present "$NODE_DIR/bin" coredns; then echo "    coredns v$COREDNS_VERSION already built"; return 0; fi
+  go_env; mkdir -p "$NODE_DIR/bin"
+  # A main package of our own (toolchain/kube-node/coredns/main.go) with a trimmed plugin list.
+  local dir="$WORK/coredns"
+  rm -rf "$dir"; mkdir -p "$dir"
+  cp "$ROOT/toolchain/kube-node/coredns/main.go" "$dir/"
+  printf 'module litellm-gateway/coredns\n\ngo 1.26.0\n\nrequire github.com/coredns/coredns v%s\n' "$COREDNS_VERSION" > "$dir/go.mod"
+  ( cd "$dir" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" go build -p "$GO_P" -trimpath -ldflags "-s -w" -o "$NODE_DIR/bin/coredns" . )
+  "$NODE_DIR/bin/coredns" -version | sed -n 1p
+}
+
 build_debs() {
   if [ -f "$NODE_DIR/debs/.complete" ]; then echo "    .deb files already downloaded"; return 0; fi
   image_exists "$BASE_IMAGE" || "$ROOT/scripts/images.sh" base || return 1
@@ -183,25 +200,32 @@ build_debs() {
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 build_images() {
-  if image_exists "$PAUSE_IMAGE" && image_exists "$NODE_IMAGE"; then
-    echo "    $PAUSE_IMAGE and $NODE_IMAGE already built"; return 0
+  if image_exists "$PAUSE_IMAGE" && image_exists "$COREDNS_IMAGE" && image_exists "$NODE_IMAGE"; then
+    echo "    $PAUSE_IMAGE, $COREDNS_IMAGE and $NODE_IMAGE already built"; return 0
   fi
   # (step runs this in an `if`, where set -e does not hold: each failure returns by hand)
   local ctx="$WORK/context" b
-  rm -rf "$ctx"; mkdir -p "$ctx/bin" "$ctx/etc" "$ctx/images" "$ctx/pause"
-  cp "$NODE_DIR/bin/pause" "$ctx/pause/"
-  printf '%s\n' "FROM scratch" "COPY pause /pause" "USER 65535:65535" 'ENTRYPOINT ["/pause"]' > "$ctx/pause/Dockerfile"
-  docker_build "$ctx/pause" -t "$PAUSE_IMAGE" || return 1
-  docker save "$PAUSE_IMAGE" -o "$ctx/images/pause.tar" || return 1
+  rm -rf "$ctx"; mkdir -p "$ctx/bin" "$ctx/etc" "$ctx/images"
+  # Two images of one static binary each, saved into the node image: its entrypoint imports
+  # them into containerd before kubelet starts.
+  scratch_image pause 65535 "$PAUSE_IMAGE" || return 1
+  scratch_image coredns 65532 "$COREDNS_IMAGE" || return 1
   for b in "${NODE_BINARIES[@]}"; do cp "$NODE_DIR/bin/$b" "$ctx/bin/" || return 1; done
   for b in "${CONTROL_PLANE[@]}"; do cp "$KUBE_BIN/$b" "$ctx/bin/" || return 1; done
   mkdir -p "$ctx/debs" && cp "$NODE_DIR/debs/"*.deb "$ctx/debs/" || return 1
   cp "$ROOT/toolchain/kube-node/Dockerfile" "$ROOT/toolchain/kube-node/entrypoint.sh" "$ctx/"
-  cp "$ROOT/toolchain/kube-node/"*.yaml "$ROOT/toolchain/kube-node/"*.conflist "$ctx/etc/"
+  cp "$ROOT/toolchain/kube-node/"*-config.yaml "$ROOT/toolchain/kube-node/"*.conflist "$ctx/etc/"
   sed "s#@PAUSE_IMAGE@#$PAUSE_IMAGE#" "$ROOT/toolchain/kube-node/containerd-config.toml" > "$ctx/etc/containerd-config.toml"
   docker_build "$ctx" --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$NODE_IMAGE" || return 1
   rm -rf "$ctx"
-  echo "    built $PAUSE_IMAGE and $NODE_IMAGE"
+  echo "    built $PAUSE_IMAGE, $COREDNS_IMAGE and $NODE_IMAGE"
+}
+
+scratch_image() { # BINARY UID TAG: FROM scratch, the binary as its entrypoint, saved to images/
+  local dir="$ctx/$1"
+  mkdir -p "$dir" && cp "$NODE_DIR/bin/$1" "$dir/" || return 1
+  printf '%s\n' "FROM scratch" "COPY $1 /$1" "USER $2:$2" "ENTRYPOINT [\"/$1\"]" > "$dir/Dockerfile"
+  docker_build "$dir" -t "$3" && docker save "$3" -o "$ctx/images/$1.tar"
 }
 
 docker_build() { # CONTEXT ARGS...: its output in the work folder, the tail shown on failure
@@ -216,6 +240,7 @@ build() {
   step "runc v$RUNC_VERSION" build_runc &&
   step "kubelet and kube-proxy v$KUBE_VERSION" build_kubelet &&
   step "pause $PAUSE_VERSION" build_pause &&
+  step "coredns v$COREDNS_VERSION" build_coredns &&
   step "node packages (.deb)" build_debs &&
   step "node images" build_images
 }
@@ -291,6 +316,8 @@ up() {
     wait_for "$UP_TIMEOUT" "the API server" kubectl get --raw /readyz || return 1
     wait_for "$UP_TIMEOUT" "node $NAME" node_ready || return 1
     wait_for 60 "the default ServiceAccount" kubectl get serviceaccount default -n default || return 1
+    sed "s#@COREDNS_IMAGE@#$COREDNS_IMAGE#" "$ROOT/toolchain/kube-node/coredns.yaml" | kubectl apply -f - >/dev/null || return 1
+    wait_for 120 "the cluster DNS (CoreDNS)" kubectl -n kube-system rollout status deployment/coredns --timeout=1s || return 1
   fi
   [ ${#IMAGES[@]} -eq 0 ] || load || return 1
   echo "    node $NAME Ready: KUBECONFIG=$KUBECONFIG_FILE"

@@ -1,5 +1,5 @@
 """A real Kubernetes node (scripts/kube-node.sh): pods run under runc, Services route through
-kube-proxy, limits land in cgroups; unlike the kwok cluster of conftest.py, where pods are
+kube-proxy and have names in the cluster DNS, limits land in cgroups; unlike the kwok cluster of conftest.py, where pods are
 only marked Running.
 
 The node is this module's own: a unique name and internal Docker network, started through the
@@ -125,14 +125,14 @@ def redis(node: Node) -> str:
 
 def test_the_pods_really_run_on_the_node(node: Node, redis: str):
     pods = {p["metadata"]["name"]: p for p in json.loads(node.kubectl("get", "pods", "-o", "json").stdout)["items"]}
-    for pod in pods.values():
+    for pod in pods.values():  # (the test's own namespace: CoreDNS runs in kube-system)
         assert pod["spec"]["nodeName"] == node.name  # placed by the scheduler
         assert pod["status"]["podIP"].startswith("10.244.")  # an address from the CNI bridge
         assert pod["status"]["containerStatuses"][0]["containerID"].startswith("containerd://")
     assert "Ready to accept connections" in node.kubectl("logs", "redis").stdout
 
 
-def test_client_gets_pong_through_the_service(node: Node, redis: str):
+def test_client_gets_pong_through_the_service_and_its_name(node: Node, redis: str):
     cluster_ip = node.kubectl("get", "service", "redis", "-o", "jsonpath={.spec.clusterIP}").stdout
     assert ipaddress.ip_address(cluster_ip) in ipaddress.ip_network("10.96.0.0/16")
     # The Service's address as kubelet gives it to the pod, by the Service's name.
@@ -144,6 +144,11 @@ def test_client_gets_pong_through_the_service(node: Node, redis: str):
     while (pong := node.kubectl(*ping, check=False)).stdout.strip() != "PONG" and time.monotonic() < deadline:
         time.sleep(1)
     assert pong.stdout.strip() == "PONG", pong.stdout + pong.stderr
+    # By the Service's DNS name: the node's CoreDNS add-on answers for cluster.local.
+    for name in ("redis", "redis.default.svc.cluster.local"):
+        assert node.kubectl("exec", "client", "--", "redis-cli", "-h", name, "ping").stdout.strip() == "PONG", name
+    resolv = node.kubectl("exec", "client", "--", "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 10.96.0.10" in resolv and "default.svc.cluster.local" in resolv
     # The password is really required: without it the same server refuses.
     refused = node.kubectl("exec", "client", "--", "env", "-u", "REDISCLI_AUTH", "redis-cli", "-h", cluster_ip, "ping", check=False)
     assert "NOAUTH" in refused.stdout + refused.stderr
