@@ -164,9 +164,15 @@ class Pod:
 
 
 @pytest.fixture(scope="module")
-def pod(tmp_path_factory) -> Iterator[Pod]:
+def standin() -> str:
+    """The stand-in image, built by the test itself: `scripts/setup` builds only the stack's images."""
     built = subprocess.run([str(ROOT / "scripts/images.sh"), "litellm-official-layout"], capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    return STANDIN
+
+
+@pytest.fixture(scope="module")
+def pod(tmp_path_factory, standin: str) -> Iterator[Pod]:
     me = Pod(tmp_path_factory.mktemp("official-pod"))
     docker("network", "create", "--label", f"litellm-gateway.official-run={RUN}", NETWORK)
     try:
@@ -176,11 +182,11 @@ def pod(tmp_path_factory) -> Iterator[Pod]:
         docker("network", "rm", NETWORK, check=False)
 
 
-def test_the_stand_in_has_the_official_layout_and_none_of_our_additions():
-    config = json.loads(docker("image", "inspect", STANDIN))[0]["Config"]
+def test_the_stand_in_has_the_official_layout_and_none_of_our_additions(standin: str):
+    config = json.loads(docker("image", "inspect", standin))[0]["Config"]
     assert config["Entrypoint"] == ["docker/prod_entrypoint.sh"] and config["Cmd"] == ["--port", "4000"]
     assert config["WorkingDir"] == "/app" and not config.get("User")
-    found = docker("run", "--rm", "--entrypoint", "sh", STANDIN, "-c", "ls -d /opt/venv /opt/litellm-gateway 2>&1; command -v litellm-migrate; command -v litellm")
+    found = docker("run", "--rm", "--entrypoint", "sh", standin, "-c", "ls -d /opt/venv /opt/litellm-gateway 2>&1; command -v litellm-migrate; command -v litellm")
     assert "No such file" in found and found.strip().endswith("/usr/local/bin/litellm")
 
 
