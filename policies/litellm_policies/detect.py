@@ -393,35 +393,12 @@ def configs_in(res: Resource) -> list[LiteLLMConfig]:
     return out
 
 
-def _b64_text(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return base64.b64decode(value).decode()
-    except (ValueError, UnicodeDecodeError):
-        return UNKNOWN
-
-
 def conf_files_in(res: Resource) -> list[tuple[str, Any, str]]:
-    """(key/path, text|UNKNOWN, where) for `.conf` files (postgresql.conf, redis.conf)."""
+    """(path, text, where) of the `.conf` files (postgresql.conf, redis.conf) a Docker container
+    uploads. On Kubernetes a pod reads a .conf file only where a volume mounts it, so the
+    workload rules read the mounted key itself (workloads._mounted_conf_files)."""
     out: list[tuple[str, Any, str]] = []
-    if is_k8s(res, "ConfigMap") or is_k8s(res, "Secret"):
-        # A Secret holds a redis.conf with requirepass: stringData as text, data as base64.
-        for field_name in ("data", "stringData"):
-            data = as_dict(get(res.props, field_name))
-            if is_unknown(data):
-                # The Kubernetes SDK makes a Secret's whole stringData one secret value, unknown
-                # on a first preview while it holds a password not created yet: a conf file may
-                # be in it, so its settings are unknown (deferred), not absent (a violation).
-                out.append((field_name, UNKNOWN, f"{res.label} {field_name} (unknown until apply)"))
-                continue
-            if not isinstance(data, dict):
-                continue
-            for k, v in data.items():
-                if k.endswith(".conf"):
-                    text = _b64_text(v) if field_name == "data" and is_k8s(res, "Secret") else v
-                    out.append((k, text, f"{res.label} key '{k}'"))
-    elif res.type == DOCKER_CONTAINER:
+    if res.type == DOCKER_CONTAINER:
         uploads = as_list(get(res.props, "uploads"))
         if isinstance(uploads, list):
             for u in uploads:
