@@ -84,13 +84,16 @@ def test_an_unset_health_port_is_read_as_the_image_default(k8s):
     assert [(v.rule_id, v.deferred) for v in run(k8s)] == [("H1", False)]
 
 
-@pytest.mark.parametrize("through", ["arg", "env", "env from a ConfigMap"])
+@pytest.mark.parametrize("through", ["arg", "arg=value", "env", "env from a ConfigMap"])
 def test_a_setting_naming_an_env_var_is_expanded_as_kubernetes_does(k8s, through):
-    """`--num_workers $(W)`, or NUM_WORKERS=$(W), with W=32 (set in the pod or read from a
-    ConfigMap of the stack) runs 32 workers: P5 sizes the memory for 32."""
+    """`--num_workers $(W)` (or `--num_workers=$(W)`, click's other spelling), or NUM_WORKERS=$(W),
+    with W=32 (set in the pod or read from a ConfigMap of the stack) runs 32 workers: P5 sizes
+    the memory for 32."""
     c = container(k8s["proxy"])
     if through == "arg":
         c["args"] = set_arg(c["args"], "--num_workers", "$(W)")
+    elif through == "arg=value":
+        c["args"] = [*set_arg(c["args"], "--num_workers", remove=True), "--num_workers=$(W)"]
     else:
         c["args"] = set_arg(c["args"], "--num_workers", remove=True)
         set_env(c, "NUM_WORKERS", "$(W)")
@@ -103,3 +106,13 @@ def test_a_setting_naming_an_env_var_is_expanded_as_kubernetes_does(k8s, through
         f"[P5] {PROXY}: found a memory limit of 8192 MiB for 32 workers; required ≥ 11078 MiB (32 × 330 MiB + 306 MiB "
         "master + 212 MiB health app). Fix: raise the memory limit to at least 11078 MiB or lower --num_workers"
     ]
+
+
+@pytest.mark.parametrize(("read", "outside"), [("proxy-extra", False), ("outside-secret", True)])
+def test_an_object_without_a_name_is_found_by_its_resource_name_only(k8s, read, outside):
+    """An object the stack creates without metadata.name is named after its resource: a pod
+    reading that name reads it; a pod reading any other name does not (S7 then reports it)."""
+    k8s["auto"] = R(T_SECRET, "proxy-extra", {"metadata": {"namespace": NS}, "stringData": {"k": "v"}})
+    container(k8s["proxy"]).setdefault("envFrom", []).append({"secretRef": {"name": read}})
+    found = [m.split(": found ", 1)[1].split(" from outside", 1)[0] for m, _ in reported(run(k8s), "S7")]
+    assert found == (["Secret 'litellm/outside-secret'"] if outside else [])
