@@ -100,11 +100,6 @@ go_env() {
   GO_P="${TOOLCHAIN_GO_P:-2}"
 }
 
-all_present() {
-  local dir=$1; shift
-  local b; for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
-}
-
 build_containerd() {
   if all_present "$NODE_DIR/bin" containerd ctr containerd-shim-runc-v2; then
     echo "    containerd v$CONTAINERD_VERSION already built"; return 0
@@ -144,14 +139,10 @@ build_kubelet() {
   go_env; mkdir -p "$NODE_DIR/bin"
   # A copy of the control plane's wrapper module (its go.sum too, when the control plane was
   # built here), with kubelet and kube-proxy added as tools.
-  local dir="$WORK/kube-wrapper" minor=${KUBE_VERSION#1.} ld="" pkg
-  minor=${minor%%.*}
+  local dir="$WORK/kube-wrapper" ld
+  ld=$(kube_version_ldflags "$KUBE_VERSION")
   rm -rf "$dir"; "$ROOT/scripts/kube-toolchain.sh" --write-wrapper "$dir"
   [ -f "$CACHE/work/kube-v$KUBE_VERSION/go.sum" ] && cp "$CACHE/work/kube-v$KUBE_VERSION/go.sum" "$dir/"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
   ( cd "$dir" && go mod edit -tool k8s.io/kubernetes/cmd/kubelet -tool k8s.io/kubernetes/cmd/kube-proxy &&
     CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" go build -p "$GO_P" -trimpath -ldflags "-s -w$ld" -o "$NODE_DIR/bin/" \
       k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy )

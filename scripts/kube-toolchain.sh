@@ -104,12 +104,8 @@ build_control_plane() {
   if all_present "$KUBE_DIR/bin" etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; then
     echo "    control plane v$KUBE_VERSION already built in $KUBE_DIR/bin"; return 0
   fi
-  local dir="$CACHE/work/kube-v$KUBE_VERSION" minor=${KUBE_VERSION#1.}; minor=${minor%%.*}
-  local ld="" pkg
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
+  local dir="$CACHE/work/kube-v$KUBE_VERSION" ld
+  ld=$(kube_version_ldflags "$KUBE_VERSION")
   rm -rf "$dir"; write_wrapper "$dir"
   ( cd "$dir" && go mod tidy && mkdir -p "$KUBE_DIR/bin" &&
     go build -p "$GO_P" -trimpath -ldflags "-s -w$ld" -o "$KUBE_DIR/bin/" \
@@ -141,11 +137,6 @@ build_actionlint() {
   mkdir -p "$ACTIONLINT_DIR/bin"
   GOBIN="$ACTIONLINT_DIR/bin" go install -trimpath -ldflags "-s -w" \
     "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
-}
-
-all_present() {
-  local dir=$1; shift
-  local b; for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
 }
 
 case "$TARGET" in

@@ -171,3 +171,21 @@ contexts:
 current-context: $1
 KUBECONFIG
 }
+
+# Go builds of the local toolchains: every BINARY... exists in DIR (a part is then skipped).
+all_present() {
+  local dir=$1; shift
+  local b; for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
+}
+
+# The -X flags a Kubernetes VERSION's binaries need to report it (without them --version says
+# v0.0.0 and tools reading it misbehave); the same for the control plane and the real node.
+kube_version_ldflags() {
+  local version=$1 minor=${1#1.} pkg ld=""
+  minor=${minor%%.*}
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  printf '%s' "$ld"
+}
